@@ -1,0 +1,91 @@
+//! `manifest.json`: the complete description of one published release.
+
+use crate::{Arch, BootFamilyKind, Sha256Digest};
+use serde::{Deserialize, Serialize};
+
+/// Everything a consumer (menu, mirror, boot hook, auditor) needs to know about a release.
+/// Every published file is listed with its size and sha256, and so is every part of a split
+/// file: nobody has to probe for `.partN` names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub recipe: String,
+    pub recipe_hash: Sha256Digest,
+    pub build_key: Sha256Digest,
+    pub version: String,
+    pub arch: Arch,
+    pub tag: String,
+    pub boot_family: BootFamilyKind,
+    /// Kernel arguments; `{base}` stands for the URL of the release directory (no trailing `/`).
+    pub cmdline: String,
+    /// RAM (MiB) a network boot needs: the root images land in RAM.
+    pub ram_mib: u64,
+    pub source: SourceIso,
+    pub files: Vec<ManifestFile>,
+    pub repack_version: String,
+}
+
+/// Where the release came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceIso {
+    pub url: String,
+    pub sha256: Sha256Digest,
+    pub size: u64,
+}
+
+/// What a published file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileRole {
+    Kernel,
+    Initrd,
+    Rootfs,
+}
+
+/// One logical file of the release. `size` and `sha256` describe the whole file; `parts` lists
+/// the pieces it is stored as, in order (one part named like the file when it was not split;
+/// otherwise `NAME`, `NAME.part2`, `NAME.part3`, … as netboot.xyz names them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestFile {
+    pub name: String,
+    pub role: FileRole,
+    pub size: u64,
+    pub sha256: Sha256Digest,
+    pub parts: Vec<ManifestPart>,
+}
+
+/// One stored piece of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestPart {
+    pub name: String,
+    pub size: u64,
+    pub sha256: Sha256Digest,
+}
+
+impl Manifest {
+    /// The file that plays `role` (the first one, for rootfs layers use [`Manifest::files_with_role`]).
+    pub fn file(&self, role: FileRole) -> Option<&ManifestFile> {
+        self.files.iter().find(|file| file.role == role)
+    }
+
+    pub fn files_with_role(&self, role: FileRole) -> impl Iterator<Item = &ManifestFile> {
+        self.files.iter().filter(move |file| file.role == role)
+    }
+
+    /// Every stored object name, in publishing order.
+    pub fn stored_names(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .flat_map(|file| file.parts.iter().map(|part| part.name.as_str()))
+    }
+
+    /// The kernel command line with `{base}` replaced by the release directory's URL.
+    pub fn cmdline_for(&self, base_url: &str) -> String {
+        self.cmdline
+            .replace("{base}", base_url.trim_end_matches('/'))
+    }
+}
