@@ -1,0 +1,102 @@
+//! Boot families: what each distribution's live initrd needs to fetch its root over HTTP.
+//!
+//! A [`BootFamily`] turns the release being built (its root filesystem images, with every
+//! part's size and sha256, see [`BootInputs`]) into a [`BootPlan`]: the files to append to
+//! the upstream initrd as one overlay (additive hooks only, never a replaced upstream init
+//! script), the kernel command line, and the RAM a network boot needs. Families may read the
+//! base initrd through [`BaseInitrd`] to adapt to the upstream version they patch.
+//!
+//! This crate writes nothing: the initrd crate encodes the overlay, the assemble stage
+//! publishes the files.
+
+pub mod live_boot;
+mod rootfs_list;
+
+use repack_core::{BootFamilyKind, ManifestFile};
+
+pub use live_boot::LiveBoot;
+pub use rootfs_list::{ROOTFS_LIST_PATH, render_rootfs_list};
+
+/// One file to add to the initrd. Invariant: `path` is relative (no leading `/`), normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlayFile {
+    pub path: String,
+    pub mode: u32,
+    pub contents: Vec<u8>,
+}
+
+/// What a family produces for one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootPlan {
+    pub overlay: Vec<OverlayFile>,
+    /// Kernel arguments; `{base}` stands for the release directory URL.
+    pub cmdline: String,
+    pub ram_mib: u64,
+}
+
+/// Read access to the upstream initrd being patched (effective content, later members win).
+pub trait BaseInitrd {
+    /// The content of `path` (relative), or `None` when the initrd has no such file.
+    fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, BootError>;
+}
+
+/// The release a plan is made for.
+pub struct BootInputs<'a> {
+    /// Root filesystem images in stacking order, with their parts as published.
+    pub rootfs: &'a [ManifestFile],
+    /// Size of the upstream initrd (it is unpacked into RAM at boot).
+    pub initrd_size: u64,
+    /// Extra arguments from the recipe, appended after the family's own.
+    pub extra_args: &'a [String],
+    pub base: &'a dyn BaseInitrd,
+}
+
+/// Occurs when a family cannot make a plan for a release.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BootError {
+    /// Occurs when the recipe names a family this version of repack cannot patch yet.
+    #[error("boot family `{0}` is not supported yet")]
+    Unsupported(BootFamilyKind),
+    /// Occurs when the base initrd lacks what the family needs (e.g. live-boot's scripts).
+    #[error("the upstream initrd is not a {family} initrd: {reason}")]
+    NotThisFamily {
+        family: BootFamilyKind,
+        reason: String,
+    },
+    /// Occurs when a published name cannot be used safely in a shell script or URL.
+    #[error("file name `{0}` is not safe for a boot hook (allowed: letters, digits, `._+-`)")]
+    UnsafeName(String),
+    /// Occurs when reading the base initrd fails.
+    #[error("cannot read `{path}` from the upstream initrd: {message}")]
+    BaseInitrd { path: String, message: String },
+}
+
+/// A live-boot family: overlay, command line and RAM for one release.
+pub trait BootFamily {
+    fn kind(&self) -> BootFamilyKind;
+    fn plan(&self, inputs: &BootInputs<'_>) -> Result<BootPlan, BootError>;
+}
+
+/// The family implementation for `kind`.
+pub fn family(kind: BootFamilyKind) -> Result<&'static dyn BootFamily, BootError> {
+    match kind {
+        BootFamilyKind::LiveBoot => Ok(&LiveBoot),
+        other => Err(BootError::Unsupported(other)),
+    }
+}
+
+/// RAM a boot needs when the root images are downloaded into memory: the images, the part
+/// being joined, the unpacked initrd (about three times its compressed size) and room for the
+/// running system, rounded up to 256 MiB.
+pub fn ram_needed_mib(rootfs: &[ManifestFile], initrd_size: u64) -> u64 {
+    const MIB: u64 = 1024 * 1024;
+    let images: u64 = rootfs.iter().map(|file| file.size).sum();
+    let largest_part = rootfs
+        .iter()
+        .flat_map(|file| file.parts.iter().map(|part| part.size))
+        .max()
+        .unwrap_or(0);
+    let bytes = images + largest_part + initrd_size.saturating_mul(3) + 512 * MIB;
+    bytes.div_ceil(256 * MIB) * 256
+}
