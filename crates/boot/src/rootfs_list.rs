@@ -27,12 +27,7 @@ pub fn render_rootfs_list(rootfs: &[ManifestFile]) -> Result<String, BootError> 
 }
 
 fn check_name(name: &str) -> Result<(), BootError> {
-    let safe = !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
-    if safe {
+    if repack_core::is_plain_name(name) {
         Ok(())
     } else {
         Err(BootError::UnsafeName(name.to_owned()))

@@ -27,3 +27,14 @@ pub use manifest::{FileRole, Manifest, ManifestFile, ManifestPart, SourceIso};
 pub use mirror::{MirrorRewrite, MirrorRewriteError};
 pub use recipe::{BootFamilyKind, IsoPaths, Recipe, RecipeError, WatchSource};
 pub use version::Version;
+
+/// A plain file name: safe in URLs, in shell hooks (no quoting needed), on every filesystem,
+/// and unable to escape a directory. Letters, digits and `._+-`, not starting with `.`.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
+}
