@@ -4,7 +4,7 @@ use crate::{AssembleError, check_output_name};
 use repack_core::{FileRole, ManifestFile, ManifestPart, Sha256Digest};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -87,23 +87,45 @@ pub fn copy_stream(
     name: &str,
     role: FileRole,
 ) -> Result<ManifestFile, AssembleError> {
-    check_output_name(name)?;
-    let mut writer = SplitWriter::new(dir, name, u64::MAX);
-    let mut buffer = vec![0u8; BUFFER_SIZE];
-    loop {
-        let got = reader
-            .read(&mut buffer)
-            .map_err(|source| AssembleError::Io {
-                action: "cannot read the source of",
-                path: dir.join(name),
-                source,
-            })?;
-        if got == 0 {
-            break;
-        }
-        writer.write(&buffer[..got])?;
+    let mut output = OutputFile::create(dir, name)?;
+    std::io::copy(reader, &mut output).map_err(|source| AssembleError::Io {
+        action: "cannot copy into",
+        path: dir.join(name),
+        source,
+    })?;
+    output.finish(role)
+}
+
+/// A file being written by another stage (e.g. the patched initrd), hashed as it is written.
+/// Implements [`Write`]; [`OutputFile::finish`] flushes it and describes it for the manifest.
+pub struct OutputFile<'a> {
+    inner: SplitWriter<'a>,
+}
+
+impl<'a> OutputFile<'a> {
+    /// Creates `dir/name` (which must not exist yet).
+    pub fn create(dir: &'a Path, name: &'a str) -> Result<Self, AssembleError> {
+        check_output_name(name)?;
+        let mut inner = SplitWriter::new(dir, name, u64::MAX);
+        inner.open_part()?;
+        Ok(OutputFile { inner })
     }
-    writer.finish(role)
+
+    /// Flushes the file to disk and returns its size and sha256.
+    pub fn finish(self, role: FileRole) -> Result<ManifestFile, AssembleError> {
+        self.inner.finish(role)
+    }
+}
+
+impl Write for OutputFile<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(data).map_err(std::io::Error::other)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes a stream into consecutive part files, hashing the whole and each part.
@@ -118,7 +140,7 @@ struct SplitWriter<'a> {
 }
 
 struct OpenPart {
-    file: File,
+    file: BufWriter<File>,
     name: String,
     hash: Sha256,
     size: u64,
@@ -177,7 +199,7 @@ impl<'a> SplitWriter<'a> {
                 source,
             })?;
         self.current = Some(OpenPart {
-            file,
+            file: BufWriter::with_capacity(BUFFER_SIZE, file),
             name,
             hash: Sha256::new(),
             size: 0,
@@ -187,11 +209,16 @@ impl<'a> SplitWriter<'a> {
 
     fn close_part(&mut self) -> Result<(), AssembleError> {
         if let Some(part) = self.current.take() {
-            part.file.sync_all().map_err(|source| AssembleError::Io {
+            let flush_error = |source| AssembleError::Io {
                 action: "cannot flush",
                 path: self.dir.join(&part.name),
                 source,
-            })?;
+            };
+            let file = part
+                .file
+                .into_inner()
+                .map_err(|error| flush_error(error.into_error()))?;
+            file.sync_all().map_err(flush_error)?;
             self.parts.push(ManifestPart {
                 name: part.name,
                 size: part.size,

@@ -13,7 +13,7 @@
 mod copy;
 mod manifest_files;
 
-pub use copy::{CopySource, DEFAULT_PART_SIZE, copy_split, copy_stream, part_name};
+pub use copy::{CopySource, DEFAULT_PART_SIZE, OutputFile, copy_split, copy_stream, part_name};
 pub use manifest_files::{read_manifest, write_manifest};
 
 use std::path::PathBuf;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct Manifest {
     pub format_version: u32,
     pub recipe: String,
+    /// The recipe's display name and OS family at build time (menus show and group by them).
+    pub name: String,
+    pub os: String,
     pub recipe_hash: Sha256Digest,
     pub build_key: Sha256Digest,
     pub version: String,

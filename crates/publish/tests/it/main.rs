@@ -15,6 +15,8 @@ fn manifest_for(build: &[u8]) -> Manifest {
     Manifest {
         format_version: 1,
         recipe: "debian-live".to_owned(),
+        name: "Test Live".to_owned(),
+        os: "debian".to_owned(),
         recipe_hash: Sha256Digest::of(b"recipe"),
         build_key: Sha256Digest::of(build),
         version: "12.10.0".to_owned(),

@@ -1,0 +1,385 @@
+//! `repack initrd ls|cat|append|lint`: inspect, patch and check initramfs images.
+//!
+//! stdout carries data only (listings, file content, JSON); messages go to stderr. A
+//! broken pipe on stdout (`repack initrd ls img | head`) ends the command successfully.
+//! `lint` exits 1 when it finds anything; `append` lints what it wrote and removes the
+//! output again if the result would not unpack cleanly.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use repack_initrd::{Codec, EntryKind, EntryStatus, Initrd, Overlay};
+
+/// Inspect, patch and check initramfs images.
+#[derive(Debug, Subcommand)]
+pub enum InitrdCommand {
+    /// List the unpacked tree: each path with its mode, size, the segment that defines it and
+    /// the earlier entries it overrides.
+    Ls {
+        /// The initrd image.
+        image: PathBuf,
+        /// Print JSON (segments, tree and every entry) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// List every entry of every member (with what the kernel does with it) instead of
+        /// the effective tree.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Write the content the kernel leaves at PATH (later members win) to stdout.
+    Cat {
+        /// The initrd image.
+        image: PathBuf,
+        /// Path inside the initramfs, e.g. `conf/initramfs.conf`.
+        path: String,
+    },
+    /// Append one overlay member with the given files; the base bytes are copied unchanged.
+    Append {
+        /// The base initrd image.
+        image: PathBuf,
+        /// A file to add: local source, destination path in the initramfs, optional octal
+        /// mode (default: 755 when the source is executable, else 644).
+        #[arg(long = "file", value_name = "SRC:DEST[:MODE]", required = true)]
+        files: Vec<FileSpec>,
+        /// Compression of the overlay member: gzip, zstd, xz, lz4-legacy or none.
+        #[arg(long, default_value = "gzip")]
+        codec: Codec,
+        /// Where to write the patched image.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Check an image against the kernel's unpacking rules; exit 1 when anything is found.
+    Lint {
+        /// The initrd image.
+        image: PathBuf,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `SRC:DEST[:MODE]` of `append --file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    pub src: PathBuf,
+    pub dest: String,
+    pub mode: Option<u32>,
+}
+
+impl FromStr for FileSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.splitn(3, ':');
+        let src = parts.next().unwrap_or_default();
+        let dest = parts
+            .next()
+            .ok_or_else(|| format!("`{s}`: expected SRC:DEST[:MODE]"))?;
+        if src.is_empty() || dest.is_empty() {
+            return Err(format!(
+                "`{s}`: expected SRC:DEST[:MODE] with non-empty SRC and DEST"
+            ));
+        }
+        let mode = match parts.next() {
+            None => None,
+            Some(m) => Some(
+                u32::from_str_radix(m, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| format!("`{s}`: MODE `{m}` is not an octal mode like 755"))?,
+            ),
+        };
+        Ok(FileSpec {
+            src: PathBuf::from(src),
+            dest: dest.trim_start_matches('/').to_string(),
+            mode,
+        })
+    }
+}
+
+/// Runs one `repack initrd` subcommand.
+pub fn run(command: InitrdCommand) -> Result<ExitCode> {
+    let result = match command {
+        InitrdCommand::Ls { image, json, all } => ls(&image, json, all),
+        InitrdCommand::Cat { image, path } => cat(&image, &path),
+        InitrdCommand::Append {
+            image,
+            files,
+            codec,
+            output,
+        } => append(&image, &files, codec, &output),
+        InitrdCommand::Lint { image, json } => lint(&image, json),
+    };
+    match result {
+        Err(e) if is_broken_pipe(&e) => Ok(ExitCode::SUCCESS),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn open(image: &Path) -> Result<Initrd> {
+    Initrd::open(image).with_context(|| format!("failed to open initrd `{}`", image.display()))
+}
+
+fn mode_string(kind: EntryKind, mode: u32) -> String {
+    let mut s = String::with_capacity(10);
+    s.push(kind.letter());
+    for (i, c) in ['r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x']
+        .iter()
+        .enumerate()
+    {
+        s.push(if mode & (0o400 >> i) != 0 { *c } else { '-' });
+    }
+    s
+}
+
+fn ls(image: &Path, json: bool, all: bool) -> Result<ExitCode> {
+    let initrd = open(image)?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let entries = initrd.entries()?;
+    if json {
+        let tree = initrd.tree();
+        let value = if all {
+            serde_json::json!({ "segments": initrd.segments(), "entries": entries })
+        } else {
+            serde_json::json!({ "segments": initrd.segments(), "tree": tree })
+        };
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else if all {
+        for e in &entries {
+            let status = match &e.status {
+                EntryStatus::Applied => String::new(),
+                EntryStatus::Overridden { by } => format!("  (overridden by entry {by})"),
+                EntryStatus::Dropped { reason } => format!("  (dropped: {reason})"),
+                EntryStatus::Ignored { reason } => format!("  (ignored: {reason})"),
+            };
+            let target = e
+                .symlink_target
+                .as_deref()
+                .map(|t| format!(" -> {t}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:>6} seg {:<3} {} {:>10}  {}{}{}",
+                e.index,
+                e.segment,
+                mode_string(e.kind, e.mode),
+                e.size,
+                e.name,
+                target,
+                status
+            )?;
+        }
+    } else {
+        for t in initrd.tree() {
+            let target = t
+                .symlink_target
+                .as_deref()
+                .map(|t| format!(" -> {t}"))
+                .unwrap_or_default();
+            let over = if t.overridden.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = t
+                    .overridden
+                    .iter()
+                    .map(|&i| format!("entry {i} in segment {}", entries[i].segment))
+                    .collect();
+                format!("  (overrides {})", list.join(", "))
+            };
+            let links = if t.links > 1 {
+                format!("  ({} links)", t.links)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{} {:>10}  seg {:<3} {}{}{}{}",
+                mode_string(t.kind, t.mode),
+                t.size,
+                t.segment,
+                t.path,
+                target,
+                links,
+                over
+            )?;
+        }
+    }
+    out.flush()?;
+    if !json {
+        let mut err = io::stderr().lock();
+        for s in initrd.segments() {
+            let _ = writeln!(
+                err,
+                "segment {}: {} at byte {}, {} bytes{}{}",
+                s.index,
+                s.kind.name(),
+                s.offset,
+                s.len,
+                s.decompressed_len
+                    .map(|d| format!(" ({d} decompressed)"))
+                    .unwrap_or_default(),
+                if s.entries > 0 {
+                    format!(", {} entries", s.entries)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(f) = initrd.fault() {
+            let _ = writeln!(
+                err,
+                "warning: byte {}: [{}] {}",
+                f.offset, f.rule, f.message
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cat(image: &Path, path: &str) -> Result<ExitCode> {
+    let initrd = open(image)?;
+    let path = path.trim_start_matches('/');
+    match initrd.read_file(path)? {
+        Some(data) => {
+            let mut out = io::stdout().lock();
+            out.write_all(&data)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!(
+                "error: `{path}` is not a regular file in the unpacked initramfs of `{}`",
+                image.display()
+            );
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn append(image: &Path, files: &[FileSpec], codec: Codec, output: &Path) -> Result<ExitCode> {
+    let initrd = open(image)?;
+    let mut overlay = Overlay::new();
+    for f in files {
+        let data = std::fs::read(&f.src)
+            .with_context(|| format!("failed to read `{}`", f.src.display()))?;
+        let mode = match f.mode {
+            Some(m) => m,
+            None => {
+                use std::os::unix::fs::PermissionsExt;
+                let perm = std::fs::metadata(&f.src)?.permissions().mode();
+                if perm & 0o111 != 0 { 0o755 } else { 0o644 }
+            }
+        };
+        overlay = overlay.file(&f.dest, mode, data);
+    }
+    if output.exists() && same_file(image, output) {
+        bail!(
+            "the output `{}` is the input image; write to another path",
+            output.display()
+        );
+    }
+    let file = std::fs::File::create(output)
+        .with_context(|| format!("failed to create `{}`", output.display()))?;
+    let mut w = io::BufWriter::new(file);
+    let report = match initrd.append(&overlay, codec, &mut w) {
+        Ok(r) => r,
+        Err(e) => {
+            drop(w);
+            let _ = std::fs::remove_file(output);
+            return Err(e).with_context(|| {
+                format!(
+                    "failed to append to `{}`; nothing was written",
+                    image.display()
+                )
+            });
+        }
+    };
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    eprintln!(
+        "wrote `{}`: {} base bytes unchanged, {} bytes of padding, {} overlay at byte {} ({} bytes, {} uncompressed)",
+        output.display(),
+        report.base_len,
+        report.padding,
+        report.codec,
+        report.overlay_offset,
+        report.overlay_len,
+        report.overlay_newc_len
+    );
+    for p in &report.adaptation.unlinked_hardlinks {
+        eprintln!(
+            "note: `{p}` is a hard link in the base; it is unlinked first so the other links keep their content"
+        );
+    }
+    let lint = repack_initrd::lint(output)?;
+    if !lint.is_clean() {
+        for f in &lint.findings {
+            eprintln!("error: {f}");
+        }
+        let _ = std::fs::remove_file(output);
+        eprintln!(
+            "error: the patched image does not pass lint; `{}` was removed",
+            output.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn lint(image: &Path, json: bool) -> Result<ExitCode> {
+    let report = repack_initrd::lint(image)
+        .with_context(|| format!("failed to lint `{}`", image.display()))?;
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        for f in &report.findings {
+            writeln!(out, "{}: {f}", image.display())?;
+        }
+    }
+    out.flush()?;
+    if report.is_clean() {
+        eprintln!("`{}`: clean", image.display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "`{}`: {} finding(s)",
+            image.display(),
+            report.findings.len()
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_spec_parses_mode_and_strips_leading_slash() {
+        let f: FileSpec = "a.sh:/lib/x.sh:755".parse().unwrap();
+        assert_eq!(f.dest, "lib/x.sh");
+        assert_eq!(f.mode, Some(0o755));
+        assert!("a.sh".parse::<FileSpec>().is_err());
+        assert!("a:b:999".parse::<FileSpec>().is_err());
+    }
+}

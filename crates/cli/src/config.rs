@@ -1,0 +1,223 @@
+//! `repack.toml` and its environment overrides.
+//!
+//! ```toml
+//! data_dir = "/var/lib/repack"                    # cache + default SQLite catalogue
+//! database_url = "sqlite:///var/lib/repack/catalog.db"
+//! output_dir = "/srv/repack"                      # published releases and menu.ipxe
+//! public_url = "http://boot.example.org/repack"   # how booting machines reach output_dir
+//! part_size = 2097151999                          # split files above this size
+//! recipe_dirs = ["recipes", "/etc/repack/recipes"]
+//! fetch_retries = 5                               # resumed retries of a broken download
+//!
+//! [[mirror]]                                      # fetch from a local mirror instead
+//! from = "https://cdimage.debian.org/"
+//! to = "http://mirror.lan/debian-cd/"
+//! ```
+//! Every key is optional; unknown keys are errors. Environment variables (see
+//! [`crate::env_vars`]) override the file.
+
+use crate::env_vars;
+use anyhow::{Context, Result, bail};
+use repack_core::MirrorRewrite;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file as written; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    output_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    part_size: Option<u64>,
+    recipe_dirs: Option<Vec<PathBuf>>,
+    fetch_retries: Option<u32>,
+    #[serde(default)]
+    mirror: Vec<MirrorRewrite>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub output_dir: PathBuf,
+    pub public_url: String,
+    pub part_size: u64,
+    pub recipe_dirs: Vec<PathBuf>,
+    pub mirrors: Vec<MirrorRewrite>,
+    /// How often a failed download is retried (resuming) before the run fails.
+    pub fetch_retries: u32,
+    /// The file the settings came from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads `explicit` (or the first default file that exists), then applies the environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let source = match explicit {
+            Some(path) => Some(path.to_owned()),
+            None => ["repack.toml", "/etc/repack/repack.toml"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|path| path.is_file()),
+        };
+        let file = match &source {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<ConfigFile>(&text).map_err(|error| {
+                    anyhow::anyhow!(
+                        "config file {}: {}",
+                        path.display(),
+                        error.to_string().trim_end()
+                    )
+                })?
+            }
+            None => ConfigFile::default(),
+        };
+        Config::resolve(file, source, &|name| std::env::var(name).ok())
+    }
+
+    fn resolve(
+        file: ConfigFile,
+        source: Option<PathBuf>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
+        let data_dir = env(env_vars::REPACK_DATA_DIR)
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(default_data_dir);
+        let database_url = env(env_vars::REPACK_DATABASE_URL)
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("catalog.db").display()));
+        let output_dir = env(env_vars::REPACK_OUTPUT_DIR)
+            .map(PathBuf::from)
+            .or(file.output_dir)
+            .unwrap_or_else(|| data_dir.join("public"));
+        let public_url = env(env_vars::REPACK_PUBLIC_URL)
+            .or(file.public_url)
+            .unwrap_or_else(|| "http://${next-server}".to_owned());
+        let part_size = match env(env_vars::REPACK_PART_SIZE) {
+            Some(text) => text.trim().parse().with_context(|| {
+                format!(
+                    "{} must be a number of bytes, got `{text}`",
+                    env_vars::REPACK_PART_SIZE
+                )
+            })?,
+            None => file.part_size.unwrap_or(repack_assemble::DEFAULT_PART_SIZE),
+        };
+        if part_size < 1 << 20 {
+            bail!("part_size {part_size} is below the 1 MiB minimum");
+        }
+        let recipe_dirs = match env(env_vars::REPACK_RECIPE_DIRS) {
+            Some(text) => std::env::split_paths(&text).collect(),
+            None => file.recipe_dirs.unwrap_or_else(|| {
+                vec![
+                    PathBuf::from("recipes"),
+                    PathBuf::from("/etc/repack/recipes"),
+                ]
+            }),
+        };
+        let mirrors = match env(env_vars::REPACK_MIRRORS) {
+            Some(text) => MirrorRewrite::parse_list(&text)
+                .with_context(|| format!("in {}", env_vars::REPACK_MIRRORS))?,
+            None => file.mirror,
+        };
+        let fetch_retries = match env(env_vars::REPACK_FETCH_RETRIES) {
+            Some(text) => text.trim().parse().with_context(|| {
+                format!(
+                    "{} must be a whole number, got `{text}`",
+                    env_vars::REPACK_FETCH_RETRIES
+                )
+            })?,
+            None => file.fetch_retries.unwrap_or(5),
+        };
+        Ok(Config {
+            fetch_retries,
+            data_dir,
+            database_url,
+            output_dir,
+            public_url,
+            part_size,
+            recipe_dirs,
+            mirrors,
+            source,
+        })
+    }
+
+    /// Where downloads are kept.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+}
+
+/// `$XDG_DATA_HOME/repack`, `~/.local/share/repack`, or `./repack-data` without a home.
+fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir).join("repack");
+    }
+    match std::env::var_os("HOME").filter(|home| !home.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/repack"),
+        None => PathBuf::from("repack-data"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_from(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file: ConfigFile = toml::from_str(
+            r#"
+data_dir = "/var/lib/repack"
+output_dir = "/srv/out"
+[[mirror]]
+from = "https://a/"
+to = "http://b/"
+"#,
+        )
+        .unwrap();
+        let config = Config::resolve(
+            file,
+            None,
+            &env_from(&[
+                ("REPACK_OUTPUT_DIR", "/tmp/out"),
+                ("REPACK_MIRRORS", "https://c/=http://d/"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/repack"));
+        assert_eq!(config.output_dir, PathBuf::from("/tmp/out"));
+        assert_eq!(config.database_url, "sqlite:///var/lib/repack/catalog.db");
+        assert_eq!(config.mirrors.len(), 1);
+        assert_eq!(config.mirrors[0].from, "https://c/");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(toml::from_str::<ConfigFile>("datadir = \"x\"").is_err());
+    }
+
+    #[test]
+    fn bad_part_size_names_the_variable() {
+        let error = Config::resolve(
+            ConfigFile::default(),
+            None,
+            &env_from(&[("REPACK_PART_SIZE", "2G")]),
+        )
+        .unwrap_err();
+        assert!(format!("{error:#}").contains("REPACK_PART_SIZE"));
+    }
+}

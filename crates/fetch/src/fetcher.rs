@@ -1,0 +1,257 @@
+//! The [`Fetcher`]: one HTTP client, the mirror rewrites, the retry policy, and
+//! [`Fetcher::fetch_text`]. ISO downloads are in `iso.rs`.
+
+use crate::{FetchConfig, FetchError};
+use repack_core::MirrorRewrite;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_LENGTH};
+use std::sync::Arc;
+
+/// Downloads documents and ISOs. Cheap to clone; clones share connections.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    pub(crate) client: reqwest::Client,
+    pub(crate) config: Arc<FetchConfig>,
+}
+
+/// The URL a caller asked for and the one requested after mirror rewrites.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub url: String,
+    pub mirror_url: String,
+}
+
+/// How one attempt failed; turned into a [`FetchError`] once retries are spent.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// No response.
+    Connect(reqwest::Error),
+    /// A response with an unexpected status.
+    Status(StatusCode),
+    /// The body broke off at `offset`.
+    Interrupted {
+        offset: u64,
+        detail: String,
+        source: Option<reqwest::Error>,
+    },
+    /// Not worth retrying.
+    Fatal(FetchError),
+}
+
+impl Failure {
+    fn retryable(&self) -> bool {
+        match self {
+            Failure::Connect(_) | Failure::Interrupted { .. } => true,
+            Failure::Status(status) => {
+                status.is_server_error()
+                    || *status == StatusCode::REQUEST_TIMEOUT
+                    || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            Failure::Fatal(_) => false,
+        }
+    }
+
+    fn into_error(self, target: &Target, attempts: u32) -> FetchError {
+        let url = target.url.clone();
+        let mirror_url = target.mirror_url.clone();
+        match self {
+            Failure::Connect(source) => FetchError::Connect {
+                url,
+                mirror_url,
+                attempts,
+                source,
+            },
+            Failure::Status(status) => FetchError::Status {
+                url,
+                mirror_url,
+                status: status.as_u16(),
+                attempts,
+            },
+            Failure::Interrupted {
+                offset,
+                detail,
+                source,
+            } => FetchError::Interrupted {
+                url,
+                mirror_url,
+                offset,
+                attempts,
+                detail,
+                source,
+            },
+            Failure::Fatal(error) => error,
+        }
+    }
+}
+
+impl Target {
+    pub fn fatal_protocol(&self, detail: impl Into<String>) -> Failure {
+        Failure::Fatal(FetchError::Protocol {
+            url: self.url.clone(),
+            mirror_url: self.mirror_url.clone(),
+            detail: detail.into(),
+        })
+    }
+
+    pub fn io_error(
+        &self,
+        action: &'static str,
+        path: &std::path::Path,
+        source: std::io::Error,
+    ) -> FetchError {
+        FetchError::Io {
+            url: self.url.clone(),
+            mirror_url: self.mirror_url.clone(),
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl Fetcher {
+    /// Builds the HTTP client. Transparent decompression is switched off (even if another
+    /// crate enables reqwest's codec features) so the bytes hashed are the bytes served.
+    pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
+            .build()
+            .map_err(|source| FetchError::Client { source })?;
+        Ok(Fetcher {
+            client,
+            config: Arc::new(config),
+        })
+    }
+
+    pub fn config(&self) -> &FetchConfig {
+        &self.config
+    }
+
+    /// The URL that is requested for the upstream `url` (the mirror rewrite applied).
+    pub fn mirror_url(&self, url: &str) -> String {
+        MirrorRewrite::apply_all(&self.config.rewrites, url)
+    }
+
+    pub(crate) fn target(&self, url: &str) -> Result<Target, FetchError> {
+        let mirror_url = self.mirror_url(url);
+        let valid = |text: &str| {
+            reqwest::Url::parse(text)
+                .is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https"))
+        };
+        if !valid(url) || !valid(&mirror_url) {
+            return Err(FetchError::InvalidUrl {
+                url: url.to_owned(),
+                mirror_url,
+            });
+        }
+        Ok(Target {
+            url: url.to_owned(),
+            mirror_url,
+        })
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent, sleeping
+    /// with exponential backoff between tries.
+    pub(crate) async fn with_retries<T, F, Fut>(
+        &self,
+        target: &Target,
+        mut attempt: F,
+    ) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(failure) if failure.retryable() && attempts <= self.config.retries => {
+                    let wait = self.config.backoff(attempts);
+                    tracing::warn!(
+                        url = %target.url,
+                        mirror_url = %target.mirror_url,
+                        attempt = attempts,
+                        retry_in_ms = wait.as_millis() as u64,
+                        failure = ?failure,
+                        "fetch attempt failed; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Err(failure) => return Err(failure.into_error(target, attempts)),
+            }
+        }
+    }
+
+    /// Fetches a small text document (checksum list, feed) from `url` (upstream spelling).
+    ///
+    /// The status must be 2xx; the body is refused as soon as it exceeds `max_bytes` (by its
+    /// `Content-Length` or while streaming) and must be UTF-8. Temporary failures are retried.
+    pub async fn fetch_text(&self, url: &str, max_bytes: u64) -> Result<String, FetchError> {
+        let target = self.target(url)?;
+        tracing::info!(url = %target.url, mirror_url = %target.mirror_url, "fetching document");
+        let body = self
+            .with_retries(&target, || self.try_fetch_bytes(&target, max_bytes))
+            .await?;
+        String::from_utf8(body).map_err(|error| FetchError::NotUtf8 {
+            url: target.url.clone(),
+            mirror_url: target.mirror_url.clone(),
+            valid_up_to: error.utf8_error().valid_up_to(),
+        })
+    }
+
+    async fn try_fetch_bytes(&self, target: &Target, max_bytes: u64) -> Result<Vec<u8>, Failure> {
+        let too_large = || {
+            Failure::Fatal(FetchError::TooLarge {
+                url: target.url.clone(),
+                mirror_url: target.mirror_url.clone(),
+                limit: max_bytes,
+            })
+        };
+        let mut response = self
+            .client
+            .get(&target.mirror_url)
+            .header(ACCEPT_ENCODING, "identity")
+            .send()
+            .await
+            .map_err(Failure::Connect)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Failure::Status(status));
+        }
+        let announced = response
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if announced.is_some_and(|length| length > max_bytes) {
+            return Err(too_large());
+        }
+        let capacity = announced.unwrap_or(8 * 1024).min(max_bytes) as usize;
+        let mut body = Vec::with_capacity(capacity);
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > max_bytes {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(source) => {
+                    return Err(Failure::Interrupted {
+                        offset: body.len() as u64,
+                        detail: "the body broke off".to_owned(),
+                        source: Some(source),
+                    });
+                }
+            }
+        }
+    }
+}

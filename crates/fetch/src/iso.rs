@@ -1,0 +1,384 @@
+//! [`Fetcher::fetch_iso`]: a resumable download, hashed while it is written.
+//!
+//! The network side runs on the async runtime; writing and hashing run in blocking tasks,
+//! one batch at a time, while the next batch is received (so disk, hash and network overlap
+//! and at most two batches are in memory).
+
+use crate::fetcher::{Failure, Target};
+use crate::part::{CachePaths, PartFile, PartIoError, lock_download};
+use crate::validators::{ContentRange, Validators};
+use crate::{FetchError, Fetcher, Reporter};
+use bytes::Bytes;
+use repack_core::Sha256Digest;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, IF_RANGE, RANGE};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::task::JoinHandle;
+
+/// Bytes received before they are handed to the writer as one batch.
+pub const WRITE_BATCH_BYTES: usize = 1024 * 1024;
+
+/// An ISO in the cache whose bytes hash to `sha256`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedIso {
+    /// `<cache>/iso/<sha256>.iso`.
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: Sha256Digest,
+    /// True when the file was already in the cache and nothing was downloaded.
+    pub from_cache: bool,
+}
+
+type SharedPart = Arc<Mutex<PartFile>>;
+
+fn lock(part: &SharedPart) -> MutexGuard<'_, PartFile> {
+    // A panic while holding the lock is re-raised by `blocking`, so a poisoned lock is
+    // never used to continue a download.
+    part.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs sync file work off the async runtime; a panic in it is re-raised here.
+async fn blocking<T, F>(work: F) -> Result<T, PartIoError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, PartIoError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(PartIoError {
+            action: "finish writing (runtime shutting down)",
+            path: PathBuf::new(),
+            source: std::io::Error::other("blocking task cancelled"),
+        }),
+    }
+}
+
+impl Target {
+    fn part_error(&self, error: PartIoError) -> FetchError {
+        self.io_error(error.action, &error.path, error.source)
+    }
+}
+
+impl Fetcher {
+    /// Where the verified ISO with digest `sha256` is (or will be) in the cache.
+    pub fn iso_path(&self, sha256: &Sha256Digest) -> PathBuf {
+        CachePaths::new(&self.config.cache_dir, &sha256.to_hex()).final_path
+    }
+
+    /// Downloads the ISO at `url` (upstream spelling) into the cache and checks that it
+    /// hashes to `expected`.
+    ///
+    /// An ISO already in the cache is returned without a request. Otherwise a partial
+    /// download left by an earlier attempt is resumed with `Range` when its validators still
+    /// match, and temporary failures are retried, each retry resuming. On a digest mismatch
+    /// the file is moved to `<cache>/quarantine/` and [`FetchError::ChecksumMismatch`] is
+    /// returned; nothing stays in `<cache>/iso/`.
+    pub async fn fetch_iso(
+        &self,
+        url: &str,
+        expected: Sha256Digest,
+        reporter: &dyn Reporter,
+    ) -> Result<FetchedIso, FetchError> {
+        let target = self.target(url)?;
+        let paths = CachePaths::new(&self.config.cache_dir, &expected.to_hex());
+        if let Some(cached) = cached(&paths, expected).await {
+            tracing::info!(url = %target.url, path = %cached.path.display(), "ISO already in the cache");
+            return Ok(cached);
+        }
+        let iso_dir = paths
+            .final_path
+            .parent()
+            .unwrap_or(&self.config.cache_dir)
+            .to_owned();
+        tokio::fs::create_dir_all(&iso_dir)
+            .await
+            .map_err(|source| target.io_error("create", &iso_dir, source))?;
+
+        let lock = {
+            let paths = paths.clone();
+            blocking(move || lock_download(&paths))
+                .await
+                .map_err(|error| target.part_error(error))?
+        };
+        // Another worker may have finished it while we waited for the lock.
+        if let Some(cached) = cached(&paths, expected).await {
+            return Ok(cached);
+        }
+        let (part, not_resumed) = {
+            let (paths, url, mirror_url) =
+                (paths.clone(), target.url.clone(), target.mirror_url.clone());
+            blocking(move || PartFile::open(paths, lock, &url, &mirror_url))
+                .await
+                .map_err(|error| target.part_error(error))?
+        };
+        if let Some(reason) = not_resumed {
+            tracing::warn!(url = %target.url, %reason, "not resuming the partial download; starting over");
+        }
+        tracing::info!(
+            url = %target.url,
+            mirror_url = %target.mirror_url,
+            %expected,
+            resume_from = part.offset(),
+            "downloading ISO"
+        );
+        let part = Arc::new(Mutex::new(part));
+        let result = self.download(&target, part, expected, reporter).await;
+        reporter.finished();
+        result
+    }
+
+    async fn download(
+        &self,
+        target: &Target,
+        part: SharedPart,
+        expected: Sha256Digest,
+        reporter: &dyn Reporter,
+    ) -> Result<FetchedIso, FetchError> {
+        self.with_retries(target, || self.transfer(target, &part, reporter))
+            .await?;
+        let (size, actual, part) = blocking(move || {
+            let (size, digest) = lock(&part).finish()?;
+            Ok((size, Sha256Digest::from_bytes(digest), part))
+        })
+        .await
+        .map_err(|error| target.part_error(error))?;
+        let paths = lock(&part).paths().clone();
+        let part = Arc::try_unwrap(part)
+            .ok()
+            .expect("no write is in flight once the transfer returned")
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if actual == expected {
+            let path = paths.final_path.clone();
+            blocking(move || part.move_to(&paths.final_path))
+                .await
+                .map_err(|error| target.part_error(error))?;
+            tracing::info!(url = %target.url, path = %path.display(), size, "ISO downloaded and verified");
+            return Ok(FetchedIso {
+                path,
+                size,
+                sha256: actual,
+                from_cache: false,
+            });
+        }
+        let quarantined_path = paths
+            .quarantine_dir
+            .join(format!("{expected}.got-{actual}.iso"));
+        {
+            let to = quarantined_path.clone();
+            blocking(move || part.move_to(&to))
+                .await
+                .map_err(|error| target.part_error(error))?;
+        }
+        tracing::error!(
+            url = %target.url,
+            %expected,
+            %actual,
+            quarantined = %quarantined_path.display(),
+            "ISO does not match its checksum"
+        );
+        Err(FetchError::ChecksumMismatch {
+            url: target.url.clone(),
+            mirror_url: target.mirror_url.clone(),
+            expected,
+            actual,
+            quarantined_path,
+        })
+    }
+
+    /// One request: resume if there is something to resume, stream the body to the part
+    /// file. On an interruption the bytes received are kept and checkpointed.
+    async fn transfer(
+        &self,
+        target: &Target,
+        part: &SharedPart,
+        reporter: &dyn Reporter,
+    ) -> Result<(), Failure> {
+        let fatal_io = |error: PartIoError| Failure::Fatal(target.part_error(error));
+        let (mut response, total) = loop {
+            let (offset, saved) = {
+                let part = lock(part);
+                (part.offset(), part.validators.clone())
+            };
+            let mut request = self
+                .client
+                .get(&target.mirror_url)
+                .header(ACCEPT_ENCODING, "identity");
+            if offset > 0 {
+                request = request.header(RANGE, format!("bytes={offset}-"));
+                if let Some(validator) = saved.if_range() {
+                    request = request.header(IF_RANGE, validator);
+                }
+            }
+            let response = request.send().await.map_err(Failure::Connect)?;
+            let status = response.status();
+            let restart_because = match status {
+                StatusCode::PARTIAL_CONTENT if offset > 0 => {
+                    match ContentRange::from_headers(response.headers()) {
+                        None => Some("the partial reply has no valid Content-Range".to_owned()),
+                        Some(range) => {
+                            let now = Validators::from_partial_reply(response.headers(), &range);
+                            match range.mismatch(offset).or_else(|| saved.mismatch(&now)) {
+                                Some(reason) => Some(reason),
+                                None => {
+                                    tracing::info!(url = %target.url, offset, "server resumed the download");
+                                    break (response, range.total);
+                                }
+                            }
+                        }
+                    }
+                }
+                StatusCode::PARTIAL_CONTENT => {
+                    return Err(
+                        target.fatal_protocol("partial reply (206) to a request without Range")
+                    );
+                }
+                StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
+                    Some("the server cannot serve the rest of the file (416)".to_owned())
+                }
+                StatusCode::OK => {
+                    let fresh = Validators::from_full_reply(response.headers());
+                    let total = fresh.total;
+                    let mut part = lock(part);
+                    if offset > 0 {
+                        tracing::warn!(url = %target.url, offset, "server sent the whole file instead of the rest; starting over");
+                        part.reset().map_err(fatal_io)?;
+                    }
+                    part.validators = fresh;
+                    drop(part);
+                    break (response, total);
+                }
+                status => return Err(Failure::Status(status)),
+            };
+            if let Some(reason) = restart_because {
+                tracing::warn!(url = %target.url, mirror_url = %target.mirror_url, offset, %reason, "cannot resume; starting over from byte 0");
+                drop(response);
+                let part = part.clone();
+                blocking(move || lock(&part).reset())
+                    .await
+                    .map_err(fatal_io)?;
+            }
+        };
+
+        let start = lock(part).offset();
+        reporter.started(&target.url, total, start);
+        let mut writer = Writer {
+            part: part.clone(),
+            checkpoint_bytes: self.config.checkpoint_bytes,
+            batch: Vec::new(),
+            batch_len: 0,
+            pending: None,
+        };
+        let outcome = loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    writer.push(chunk);
+                    if writer.batch_len >= WRITE_BATCH_BYTES {
+                        writer.flush(reporter).await.map_err(fatal_io)?;
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(error) => break Err(error),
+            }
+        };
+        drop(response);
+        writer.flush(reporter).await.map_err(fatal_io)?;
+        writer.wait(reporter).await.map_err(fatal_io)?;
+        let offset = lock(part).offset();
+        let interrupted = match outcome {
+            Err(error) => Some(("the connection broke off".to_owned(), Some(error))),
+            Ok(()) => match total {
+                Some(total) if offset < total => {
+                    Some((format!("the body ended at byte {offset} of {total}"), None))
+                }
+                Some(total) if offset > total => {
+                    let part = part.clone();
+                    blocking(move || lock(&part).reset())
+                        .await
+                        .map_err(fatal_io)?;
+                    return Err(target.fatal_protocol(format!(
+                        "the server sent {offset} bytes for a file of {total} bytes"
+                    )));
+                }
+                _ => None,
+            },
+        };
+        if let Some((detail, source)) = interrupted {
+            let keep = part.clone();
+            blocking(move || lock(&keep).checkpoint())
+                .await
+                .map_err(fatal_io)?;
+            return Err(Failure::Interrupted {
+                offset,
+                detail,
+                source,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Returns the final file if it is in the cache.
+async fn cached(paths: &CachePaths, expected: Sha256Digest) -> Option<FetchedIso> {
+    let metadata = tokio::fs::metadata(&paths.final_path).await.ok()?;
+    metadata.is_file().then(|| FetchedIso {
+        path: paths.final_path.clone(),
+        size: metadata.len(),
+        sha256: expected,
+        from_cache: true,
+    })
+}
+
+/// Hands received chunks to a blocking task in batches; one batch in flight at a time.
+struct Writer {
+    part: SharedPart,
+    checkpoint_bytes: u64,
+    batch: Vec<Bytes>,
+    batch_len: usize,
+    pending: Option<(JoinHandle<Result<(), PartIoError>>, u64)>,
+}
+
+impl Writer {
+    fn push(&mut self, chunk: Bytes) {
+        self.batch_len += chunk.len();
+        self.batch.push(chunk);
+    }
+
+    /// Waits for the batch in flight, then starts writing the current one.
+    async fn flush(&mut self, reporter: &dyn Reporter) -> Result<(), PartIoError> {
+        self.wait(reporter).await?;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let len = std::mem::take(&mut self.batch_len) as u64;
+        let part = self.part.clone();
+        let checkpoint_bytes = self.checkpoint_bytes;
+        let handle =
+            tokio::task::spawn_blocking(move || lock(&part).append(&batch, checkpoint_bytes));
+        self.pending = Some((handle, len));
+        Ok(())
+    }
+
+    async fn wait(&mut self, reporter: &dyn Reporter) -> Result<(), PartIoError> {
+        if let Some((handle, len)) = self.pending.take() {
+            blocking_result(handle).await?;
+            reporter.advanced(len);
+        }
+        Ok(())
+    }
+}
+
+async fn blocking_result(handle: JoinHandle<Result<(), PartIoError>>) -> Result<(), PartIoError> {
+    match handle.await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(PartIoError {
+            action: "write (runtime shutting down)",
+            path: PathBuf::new(),
+            source: std::io::Error::other("blocking task cancelled"),
+        }),
+    }
+}

@@ -1,0 +1,42 @@
+//! HTTP downloads for repack: small documents with a size cap, and multi-gigabyte ISOs that
+//! are hashed while they stream to disk and resume after an interruption without re-reading
+//! what was already written.
+//!
+//! A [`Fetcher`] is built once from a [`FetchConfig`] (cache directory, mirror rewrites,
+//! user agent, timeouts, retries) and shared. Callers always pass **upstream** URLs; the
+//! fetcher applies the [`MirrorRewrite`](repack_core::MirrorRewrite)s itself and names both
+//! URLs in logs and errors.
+//!
+//! - [`Fetcher::fetch_text`] reads a checksum list or feed: 2xx only, capped while streaming,
+//!   UTF-8 only.
+//! - [`Fetcher::fetch_iso`] streams an ISO into `<cache>/iso/<sha256>.iso.part`. Every
+//!   [`FetchConfig::checkpoint_bytes`] (and whenever a transfer breaks) the data is fsynced
+//!   and a sidecar `.part.state` (JSON) records the offset, the server's validators (ETag,
+//!   Last-Modified, size) and the *serialised SHA-256 state*, so the next attempt — in this
+//!   process or after a restart — asks for `Range: bytes=N-` and continues hashing where it
+//!   stopped. Validators and `Content-Range` of the partial reply are checked here (some
+//!   servers ignore `If-Range`); any disagreement restarts from byte 0. A complete file whose
+//!   digest matches is renamed to `<cache>/iso/<sha256>.iso`; one that does not is moved to
+//!   `<cache>/quarantine/` and reported as [`FetchError::ChecksumMismatch`].
+//!
+//! Progress goes to a [`Reporter`]; this crate draws nothing. It never enables transparent
+//! decompression (the bytes hashed are the bytes served) and never holds an ISO in memory:
+//! at most two write batches of [`WRITE_BATCH_BYTES`] are buffered at a time.
+
+// Errors carry both URLs, both digests and paths so that a person can act on them. They are
+// returned once per download or check, never in a loop, so their size costs nothing.
+#![allow(clippy::result_large_err)]
+
+mod config;
+mod error;
+mod fetcher;
+mod iso;
+mod part;
+mod reporter;
+mod validators;
+
+pub use config::FetchConfig;
+pub use error::FetchError;
+pub use fetcher::Fetcher;
+pub use iso::{FetchedIso, WRITE_BATCH_BYTES};
+pub use reporter::{NoopReporter, Reporter};

@@ -1,0 +1,42 @@
+//! Read, append to and lint Linux initramfs images.
+//!
+//! [`Initrd::open`] splits an image the way the kernel's `unpack_to_rootfs` walks it — NUL
+//! padding, uncompressed newc entries (4-byte aligned), compressed members recognised by
+//! their two-byte magic and decoded with single-member decoders so each boundary is exact —
+//! into [`Segment`]s, and reads every cpio header. Entries are replayed on a model of the
+//! kernel's rootfs, so [`Initrd::tree`] and [`Initrd::read_file`] show what the kernel really
+//! produces (later members win, hard links share an inode, entries without a parent vanish).
+//!
+//! [`Initrd::append`] adds one [`Overlay`] as a new member compressed with a [`Codec`]; it
+//! never re-encodes upstream segments: the base bytes are copied unchanged, zero-padded to
+//! 4096. [`lint`] reports every way the kernel would silently ignore or break an image.
+//!
+//! Images are untrusted input: parsing is bounds-checked, never panics, and every decoder
+//! counts its output against [`Limits`] (decompression bombs stop with an error). This crate
+//! does not unpack images to disk and does not decode lzo members.
+
+mod compression;
+mod decode;
+mod encode;
+mod error;
+mod initrd;
+mod limits;
+mod lint;
+mod machine;
+mod model;
+pub mod newc;
+mod overlay;
+mod segment;
+mod source;
+mod split;
+#[cfg(test)]
+mod testing;
+
+pub use compression::Compression;
+pub use encode::Codec;
+pub use error::{Error, Result};
+pub use initrd::{APPEND_ALIGN, AppendReport, Entry, EntryKind, EntryStatus, Initrd, TreeEntry};
+pub use limits::Limits;
+pub use lint::{Finding, LintReport, RULES, lint};
+pub use overlay::{Adaptation, Overlay, SOURCE_DATE_EPOCH};
+pub use segment::{Fault, Segment, SegmentKind};

@@ -1,0 +1,209 @@
+//! Lint: every way the kernel silently ignores or breaks an image, as findings with offsets.
+//!
+//! Findings come from three places: the segment faults where the kernel stops unpacking
+//! (bad magic, xz check, lz4 frame, misaligned member, corrupt or junk-filled members);
+//! remarks made while scanning (a body running past the end, a gzip trailer that does not
+//! match); and the replay of every entry on a model of the rootfs (entries dropped for a
+//! missing parent, hard links rewritten through a later file, early microcode that is not
+//! in the leading uncompressed archives, names that escape the root). Each rule has a
+//! stable kebab-case id.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::initrd::Initrd;
+use crate::model::Fate;
+use crate::segment::SegmentKind;
+
+/// Every rule id lint can report, with a one-line description.
+pub const RULES: &[(&str, &str)] = &[
+    ("xz-unsupported-check", "xz member with a CRC64/SHA-256 check: the kernel stops unpacking"),
+    ("lz4-frame-format", "LZ4 frame instead of legacy lz4: the kernel stops unpacking"),
+    ("lz4-legacy-not-last", "a member after a legacy-lz4 member is lost"),
+    ("misaligned-newc", "uncompressed cpio member not 4-byte aligned: the kernel stops unpacking"),
+    ("broken-padding", "member at an unaligned offset after an uncompressed entry: the kernel stops"),
+    ("unknown-magic", "bytes that are neither padding, cpio nor a known compression (trailing garbage)"),
+    ("junk-in-member", "a compressed member whose content is not clean cpio: the kernel stops"),
+    ("corrupt-member", "a compressed member that does not decode: the kernel stops"),
+    ("bad-cpio-header", "a cpio header the kernel refuses (odc, no magic, unterminated name)"),
+    ("unsupported-compression", "a member repack cannot decode (lzo): it cannot be checked"),
+    ("gzip-header-flags", "gzip header fields the kernel does not parse"),
+    ("gzip-trailer-mismatch", "gzip trailer CRC/size does not match the data"),
+    ("cpio-crc-format", "newc-with-checksum (070702) entries, refused by older kernels"),
+    ("data-past-end", "a cpio entry whose data runs past the end of the image"),
+    ("missing-parent", "an entry whose parent directory does not exist: silently dropped"),
+    ("entry-dropped", "an entry the kernel cannot create (something in the way)"),
+    ("entry-ignored", "a header the kernel skips (bad name size, long symlink, body on non-file)"),
+    ("hardlink-overwrite", "a file written over a hard-linked path: every link changes"),
+    ("microcode-not-early", "early microcode outside the leading uncompressed cpio archives"),
+    ("path-escape", "a name with `..` components or an absolute path"),
+];
+
+/// One problem, where it is and why it matters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Absolute byte offset in the image (for entries inside a compressed member: the
+    /// member's offset; the message gives the position in its output).
+    pub offset: u64,
+    /// Stable kebab-case rule id (see [`RULES`]).
+    pub rule: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Finding {
+    pub(crate) fn new(offset: u64, rule: &'static str, message: impl Into<String>) -> Self {
+        Finding {
+            offset,
+            rule,
+            message: message.into(),
+            segment: None,
+            path: None,
+        }
+    }
+
+    pub(crate) fn segment(mut self, s: usize) -> Self {
+        self.segment = Some(s);
+        self
+    }
+
+    pub(crate) fn path(mut self, p: impl Into<String>) -> Self {
+        self.path = Some(p.into());
+        self
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "byte {}: [{}] {}", self.offset, self.rule, self.message)
+    }
+}
+
+/// The result of [`lint`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LintReport {
+    pub findings: Vec<Finding>,
+}
+
+impl LintReport {
+    /// True when nothing was found.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// True when some finding has rule `rule`.
+    pub fn has(&self, rule: &str) -> bool {
+        self.findings.iter().any(|f| f.rule == rule)
+    }
+}
+
+/// Opens `path` and lints it.
+pub fn lint(path: &Path) -> Result<LintReport> {
+    Ok(Initrd::open(path)?.lint())
+}
+
+const MICROCODE_DIR: &str = "kernel/x86/microcode/";
+
+pub(crate) fn run(initrd: &Initrd) -> LintReport {
+    let segments = initrd.segments();
+    let mut findings: Vec<Finding> = Vec::new();
+    for s in segments {
+        if let Some(f) = &s.fault {
+            let mut msg = f.message.clone();
+            if s.end() > f.offset || s.index + 1 < segments.len() {
+                msg.push_str("; the kernel ignores everything from here to the end of the image");
+            }
+            findings.push(Finding::new(f.offset, f.rule, msg).segment(s.index));
+        }
+    }
+    findings.extend(initrd.remarks().iter().cloned());
+
+    // Leading uncompressed run: the segments the early microcode loader scans.
+    let early_end = segments
+        .iter()
+        .position(|s| !matches!(s.kind, SegmentKind::Newc | SegmentKind::Padding))
+        .unwrap_or(segments.len());
+    let starts_with_newc = segments.first().is_some_and(|s| s.kind == SegmentKind::Newc);
+
+    let model = initrd.model();
+    for (i, r) in initrd.records().iter().enumerate() {
+        let seg = &segments[r.segment];
+        let name = String::from_utf8_lossy(&r.raw.name).into_owned();
+        let at = match seg.kind {
+            SegmentKind::Newc => r.raw.header_pos,
+            _ => seg.offset,
+        };
+        let where_ = match seg.kind {
+            SegmentKind::Newc => format!("segment {}", seg.index),
+            _ => format!("segment {} ({}) at output byte {}", seg.index, seg.kind.name(), r.raw.header_pos),
+        };
+        let f = |rule, msg: String| Finding::new(at, rule, msg).segment(seg.index).path(name.clone());
+        if r.raw.is_trailer {
+            continue;
+        }
+        if r.raw.ignored.is_none() && (r.raw.name.first() == Some(&b'/') || r.raw.name.split(|&b| b == b'/').any(|c| c == b"..")) {
+            findings.push(f(
+                "path-escape",
+                format!("entry `{name}` in {where_} has an absolute name or a `..` component; tools that unpack to disk may write outside the target"),
+            ));
+        }
+        match &model.fates[i] {
+            Fate::Ignored => {
+                let why = r.raw.ignored.map(|g| g.reason()).unwrap_or("ignored");
+                findings.push(f("entry-ignored", format!("entry `{name}` in {where_} is skipped by the kernel: {why}")));
+            }
+            Fate::Dropped { reason } => {
+                let rule = match reason {
+                    crate::model::DropReason::MissingParent { .. } => "missing-parent",
+                    _ => "entry-dropped",
+                };
+                findings.push(f(
+                    rule,
+                    format!("entry `{name}` in {where_} is silently dropped by the kernel: {}", reason.describe()),
+                ));
+            }
+            _ => {}
+        }
+        let norm = crate::model::normalize(&r.raw.name);
+        let is_ucode = norm.starts_with(MICROCODE_DIR) && r.raw.header.mode & crate::newc::S_IFMT == crate::newc::S_IFREG;
+        if is_ucode && !(starts_with_newc && r.segment < early_end) {
+            findings.push(f(
+                "microcode-not-early",
+                format!(
+                    "early microcode `{norm}` is in {where_}, not in the uncompressed cpio archives at the start of the \
+                     image; the early loader never sees it and the CPU runs without the update (silently)"
+                ),
+            ));
+        }
+    }
+    for so in &model.shared_overwrites {
+        let r = &initrd.records()[so.record];
+        let seg = &segments[r.segment];
+        let name = String::from_utf8_lossy(&r.raw.name).into_owned();
+        let from = so
+            .original
+            .map(|o| format!(" (from segment {})", initrd.records()[o].segment))
+            .unwrap_or_default();
+        findings.push(
+            Finding::new(
+                if seg.kind == SegmentKind::Newc { r.raw.header_pos } else { seg.offset },
+                "hardlink-overwrite",
+                format!(
+                    "entry `{name}` in segment {} overwrites a file that is hard-linked{from} to {}; the kernel truncates \
+                     and rewrites the shared inode, so those paths change too (write a symlink entry at the path first)",
+                    seg.index,
+                    so.others.join(", ")
+                ),
+            )
+            .segment(seg.index)
+            .path(name),
+        );
+    }
+    findings.sort_by(|a, b| (a.offset, a.rule).cmp(&(b.offset, b.rule)));
+    LintReport { findings }
+}

@@ -1,0 +1,1 @@
+//! lint_rules tests.

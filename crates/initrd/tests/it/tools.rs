@@ -1,0 +1,217 @@
+//! Our reading and writing checked against real tools: `cpio -o -H newc` and the compressor
+//! CLIs make multi-member images, `cpio -t` and `lsinitramfs` list them, and `cpio -t` /
+//! `cpio -i` read the overlay member we append.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use repack_initrd::{Codec, Compression, Initrd, Limits, Overlay, SegmentKind};
+
+use crate::support::{cpio_names, our_names, require, run};
+
+/// A small root tree on disk with the shapes real initrds have: nested directories, an
+/// executable, a symlink, a hard-linked pair (busybox style) and an empty file.
+fn make_tree(dir: &Path) {
+    let w = |p: &str, data: &[u8], mode: u32| {
+        let f = dir.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, data).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    w("usr/bin/busybox", &vec![0x7f; 5000], 0o755);
+    std::fs::hard_link(dir.join("usr/bin/busybox"), dir.join("usr/bin/wget")).unwrap();
+    std::os::unix::fs::symlink("usr/bin", dir.join("bin")).unwrap();
+    w("etc/initramfs.conf", b"MODULES=most\n", 0o644);
+    w("scripts/casper-premount/ORDER", b"/scripts/casper-premount/10driver_updates \"$@\"\n", 0o644);
+    w("conf/empty", b"", 0o600);
+    let text: Vec<u8> = (0..200_000u32).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    w("lib/modules/big.txt", &text, 0o644);
+}
+
+/// `find . | sort | cpio -o -H newc` in `dir`.
+fn cpio_archive(dir: &Path) -> Vec<u8> {
+    require("find");
+    let list = run("find", &["."], b"", Some(dir));
+    let mut names: Vec<&[u8]> = list.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    names.sort();
+    let list: Vec<u8> = names.join(&b'\n').into_iter().chain(*b"\n").collect();
+    run("cpio", &["-o", "-H", "newc", "--quiet", "--reproducible"], &list, Some(dir))
+}
+
+fn early_archive(tmp: &Path) -> Vec<u8> {
+    let early = tmp.join("early");
+    std::fs::create_dir_all(early.join("kernel/x86/microcode")).unwrap();
+    std::fs::write(early.join("kernel/x86/microcode/GenuineIntel.bin"), vec![0xaa; 3000]).unwrap();
+    cpio_archive(&early)
+}
+
+const COMPRESSORS: &[(&str, &[&str], Compression)] = &[
+    ("gzip", &["-n", "-9", "-c"], Compression::Gzip),
+    ("zstd", &["-q", "-19", "-c"], Compression::Zstd),
+    ("xz", &["--check=crc32", "--lzma2=dict=1MiB", "-c"], Compression::Xz),
+    ("lz4", &["-l", "-q", "-c"], Compression::Lz4Legacy),
+    ("bzip2", &["-9", "-c"], Compression::Bzip2),
+];
+
+#[test]
+fn listing_matches_cpio_and_lsinitramfs_for_every_compressor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    make_tree(&root);
+    let main = cpio_archive(&root);
+    let early = early_archive(tmp.path());
+    for &(tool, args, codec) in COMPRESSORS {
+        let compressed = run(tool, args, &main, None);
+        let mut image = early.clone();
+        image.extend_from_slice(&compressed);
+        let path = tmp.path().join(format!("initrd.{tool}"));
+        std::fs::write(&path, &image).unwrap();
+        let initrd = Initrd::open(&path).unwrap();
+        assert!(initrd.fault().is_none(), "{tool}: {:?}", initrd.fault());
+        let segs = initrd.segments();
+        // cpio pads its archive to 512-byte blocks: newc, padding, then the member.
+        assert_eq!(segs[0].kind, SegmentKind::Newc, "{tool}");
+        assert_eq!(segs[1].kind, SegmentKind::Padding, "{tool}");
+        assert_eq!(segs[1].end(), early.len() as u64, "{tool}");
+        assert_eq!(segs[2].kind, SegmentKind::Compressed(codec), "{tool}");
+        assert_eq!((segs[2].offset, segs[2].len), (early.len() as u64, compressed.len() as u64), "{tool}");
+        assert_eq!(segs[2].decompressed_len, Some(main.len() as u64), "{tool}");
+        assert_eq!(segs.len(), 3, "{tool}");
+
+        assert_eq!(our_names(&initrd, 0), cpio_names(&early), "{tool}: early member");
+        assert_eq!(our_names(&initrd, 2), cpio_names(&main), "{tool}: main member");
+
+        // lsinitramfs walks the same image (early archives, then the compressed main one).
+        let ls = run("lsinitramfs", &[path.to_str().unwrap()], b"", None);
+        let ls: Vec<String> = String::from_utf8(ls).unwrap().lines().map(str::to_string).collect();
+        let ours: Vec<String> = initrd.entries().unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(ours, ls, "{tool}: lsinitramfs");
+
+        // Contents, through the hard link and the directory symlink.
+        let busybox = std::fs::read(root.join("usr/bin/busybox")).unwrap();
+        assert_eq!(initrd.read_file("usr/bin/wget").unwrap(), Some(busybox.clone()), "{tool}");
+        assert_eq!(initrd.read_file("bin/busybox").unwrap(), Some(busybox), "{tool}");
+        assert_eq!(
+            initrd.read_file("lib/modules/big.txt").unwrap(),
+            Some(std::fs::read(root.join("lib/modules/big.txt")).unwrap()),
+            "{tool}"
+        );
+        assert_eq!(initrd.read_file("conf/empty").unwrap(), Some(Vec::new()), "{tool}");
+        let report = initrd.lint();
+        assert!(report.is_clean(), "{tool}: {:?}", report.findings);
+    }
+}
+
+#[test]
+fn several_early_members_and_concatenated_compressed_members_split_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    make_tree(&root);
+    let main = cpio_archive(&root);
+    let early = early_archive(tmp.path());
+    // early, early again, zstd, gzip directly after it (no padding), xz, lz4 last.
+    let parts: Vec<(Vec<u8>, SegmentKind)> = vec![
+        (early.clone(), SegmentKind::Newc),
+        (early.clone(), SegmentKind::Newc),
+        (run("zstd", &["-q", "-c"], &main, None), SegmentKind::Compressed(Compression::Zstd)),
+        (run("gzip", &["-n", "-c"], &main, None), SegmentKind::Compressed(Compression::Gzip)),
+        (run("xz", &["--check=crc32", "-c"], &main, None), SegmentKind::Compressed(Compression::Xz)),
+        (run("lz4", &["-l", "-q", "-c"], &main, None), SegmentKind::Compressed(Compression::Lz4Legacy)),
+    ];
+    let mut image = Vec::new();
+    let mut starts = Vec::new();
+    for (bytes, kind) in &parts {
+        starts.push((image.len() as u64, bytes.len() as u64, *kind));
+        image.extend_from_slice(bytes);
+    }
+    let initrd = Initrd::from_bytes(image, Limits::default()).unwrap();
+    assert!(initrd.fault().is_none(), "{:?}", initrd.fault());
+    let members: Vec<(u64, u64, SegmentKind)> = initrd
+        .segments()
+        .iter()
+        .filter(|s| s.kind != SegmentKind::Padding)
+        .map(|s| (s.offset, s.len, s.kind))
+        .collect();
+    // Each cpio archive's newc segment ends at its trailer; its block padding is separate.
+    for (got, want) in members.iter().zip(&starts) {
+        assert_eq!(got.0, want.0);
+        assert_eq!(got.2, want.2);
+        if want.2 != SegmentKind::Newc {
+            assert_eq!(got.1, want.1);
+        }
+    }
+    assert_eq!(members.len(), starts.len());
+    assert!(initrd.lint().is_clean(), "{:?}", initrd.lint().findings);
+}
+
+#[test]
+fn cpio_lists_and_extracts_our_overlay_member() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    make_tree(&root);
+    let main = cpio_archive(&root);
+    let mut base = early_archive(tmp.path());
+    base.extend_from_slice(&run("zstd", &["-q", "-c"], &main, None));
+    let base = Initrd::from_bytes(base.clone(), Limits::default()).unwrap();
+    let hook = b"#!/bin/sh\necho repack\n".to_vec();
+    let overlay = Overlay::new()
+        .file("lib/live/boot/9999-repack.sh", 0o755, hook.clone())
+        .file("usr/bin/wget", 0o755, b"new wget".to_vec())
+        .symlink("etc/repack", "/run/repack");
+    let decompress: &[(Codec, &str, &[&str])] = &[
+        (Codec::Gzip, "gzip", &["-dc"]),
+        (Codec::Zstd, "zstd", &["-dc"]),
+        (Codec::Xz, "xz", &["-dc"]),
+        (Codec::Lz4Legacy, "lz4", &["-dc"]),
+        (Codec::None, "cat", &[]),
+    ];
+    for &(codec, tool, args) in decompress {
+        let mut out = Vec::new();
+        let report = base.append(&overlay, codec, &mut out).unwrap();
+        assert_eq!(report.adaptation.unlinked_hardlinks, ["usr/bin/wget"]);
+        let member = &out[report.overlay_offset as usize..];
+        let archive = run(tool, args, member, None);
+        let names = cpio_names(&archive);
+        assert_eq!(
+            names,
+            [
+                "etc/repack",
+                "lib/live",
+                "lib/live/boot",
+                "lib/live/boot/9999-repack.sh",
+                "usr/bin/wget",
+                "usr/bin/wget",
+                "TRAILER!!!"
+            ]
+            .into_iter()
+            .filter(|n| *n != "TRAILER!!!")
+            .collect::<Vec<_>>(),
+            "{codec}"
+        );
+        let dir = tmp.path().join(format!("x-{codec}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        run("cpio", &["-i", "-d", "--quiet", "--no-absolute-filenames"], &archive, Some(&dir));
+        let got = std::fs::read(dir.join("lib/live/boot/9999-repack.sh")).unwrap();
+        assert_eq!(got, hook);
+        let mode = std::fs::metadata(dir.join("lib/live/boot/9999-repack.sh")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+
+        // The patched image keeps busybox intact and has the new wget.
+        let patched = Initrd::from_bytes(out.clone(), Limits::default()).unwrap();
+        assert_eq!(patched.read_file("usr/bin/wget").unwrap(), Some(b"new wget".to_vec()));
+        assert_eq!(patched.read_file("usr/bin/busybox").unwrap(), Some(vec![0x7f; 5000]));
+        assert!(patched.lint().is_clean(), "{codec}: {:?}", patched.lint().findings);
+    }
+}
+
+#[test]
+fn our_xz_overlay_uses_crc32_and_a_1mib_dictionary() {
+    let archive = Overlay::new().file("a", 0o644, vec![1u8; 100_000]).to_newc().unwrap();
+    let xz = Codec::Xz.compress(&archive).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("o.xz");
+    std::fs::write(&p, &xz).unwrap();
+    let info = String::from_utf8(run("xz", &["--robot", "--list", "-vv", p.to_str().unwrap()], b"", None)).unwrap();
+    assert!(info.lines().any(|l| l.starts_with("stream\t") && l.contains("CRC32")), "{info}");
+    assert!(info.contains("--lzma2=dict=1MiB") && !info.contains("x86"), "{info}");
+}

@@ -1,0 +1,463 @@
+//! Hostile images (issue 8): each is a real xorriso image with a few bytes patched, named
+//! after its attack, and must be refused with its own error: never a panic, never a hang,
+//! never a file that reads bytes it should not.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use repack_iso::{Iso, IsoError, IsoImage, Limits};
+
+use crate::support::{
+    Item, SECTOR, iso, put_both32, record, record_lba, record_len, root_lba, set_record_lba,
+    set_record_len, set_rr_name, susp_field,
+};
+
+/// What to do with a hostile image to trigger its error.
+#[derive(Clone, Copy, Debug)]
+enum Probe {
+    Open,
+    Lookup(&'static str),
+    Walk,
+}
+
+struct Attack {
+    name: &'static str,
+    image: Vec<u8>,
+    limits: Limits,
+    probe: Probe,
+    /// Expected `IsoError::kind()`.
+    expect: &'static str,
+    /// Text the message must contain (the path or the reason).
+    mentions: &'static str,
+}
+
+/// The unpatched base image: a few files whose records the attacks patch.
+fn base() -> &'static [u8] {
+    static BASE: OnceLock<Vec<u8>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        iso(
+            &[
+                Item::File("victim.txt", b"victim contents"),
+                Item::File("dir/inner.txt", b"inner"),
+                Item::File("dir/sub/x.txt", b"x"),
+                Item::File("m1", &[b'A'; 2048]),
+                Item::File("m2", &[b'B'; 1000]),
+                Item::File("y", b"1"),
+                Item::File("yy", b"2"),
+                Item::File("yyy", b"3"),
+                Item::File("dupa", b"a"),
+                Item::File("dupb", b"b"),
+                Item::Symlink("link", "../../etc/passwd"),
+            ],
+            &[],
+        )
+        .bytes()
+    })
+}
+
+fn patched(patch: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut image = base().to_vec();
+    patch(&mut image);
+    image
+}
+
+/// Turns `m1` + `m2` into one two-extent file `m1` (same identifier, NOT_FINAL on the first).
+fn chain_m1_m2(image: &mut [u8]) -> (usize, usize) {
+    let m1 = record(image, "M1.;1");
+    let m2 = record(image, "M2.;1");
+    image[m1 + 25] |= 0x80;
+    image[m2 + 33..m2 + 38].copy_from_slice(b"M1.;1");
+    (m1, m2)
+}
+
+fn attacks() -> Vec<Attack> {
+    let image_blocks = (base().len() / SECTOR) as u32;
+    let default = Limits::default;
+    let attack = |name, image, probe, expect, mentions| Attack {
+        name,
+        image,
+        limits: default(),
+        probe,
+        expect,
+        mentions,
+    };
+    vec![
+        attack(
+            "iso-extent-past-end",
+            patched(|i| {
+                let r = record(i, "VICTIM.TXT;1");
+                set_record_lba(i, r, image_blocks + 10);
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-extent-past-end",
+            "/victim.txt",
+        ),
+        attack(
+            "iso-size-larger-than-image",
+            patched(|i| {
+                let r = record(i, "VICTIM.TXT;1");
+                set_record_len(i, r, 0xFFFF_0000);
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-size-larger-than-image",
+            "/victim.txt",
+        ),
+        attack(
+            "iso-directory-loop",
+            patched(|i| {
+                let root = root_lba(i);
+                let root_len = crate::support::get32(i, 16 * SECTOR + 156 + 10);
+                let sub = record(i, "SUB");
+                set_record_lba(i, sub, root);
+                set_record_len(i, sub, root_len);
+            }),
+            Probe::Lookup("/dir/sub/dir/sub/x.txt"),
+            "iso-directory-loop",
+            "/dir/sub",
+        ),
+        attack(
+            "iso-directory-loop-walk",
+            patched(|i| {
+                let root = root_lba(i);
+                let root_len = crate::support::get32(i, 16 * SECTOR + 156 + 10);
+                let sub = record(i, "SUB");
+                set_record_lba(i, sub, root);
+                set_record_len(i, sub, root_len);
+            }),
+            Probe::Walk,
+            "iso-directory-loop",
+            "/dir/sub",
+        ),
+        attack(
+            "iso-directory-self-loop",
+            patched(|i| {
+                let dir = record(i, "DIR");
+                let (lba, len) = (record_lba(i, dir), record_len(i, dir));
+                let sub = record(i, "SUB");
+                set_record_lba(i, sub, lba);
+                set_record_len(i, sub, len);
+            }),
+            Probe::Lookup("/dir/sub/x.txt"),
+            "iso-directory-loop",
+            "/dir/sub",
+        ),
+        attack(
+            "iso-multi-extent-overlap",
+            patched(|i| {
+                let (m1, m2) = chain_m1_m2(i);
+                let lba = record_lba(i, m1);
+                set_record_lba(i, m2, lba);
+            }),
+            Probe::Lookup("/m1"),
+            "iso-overlapping-extents",
+            "/m1",
+        ),
+        attack(
+            "iso-multi-extent-past-end",
+            patched(|i| {
+                let (_, m2) = chain_m1_m2(i);
+                set_record_lba(i, m2, image_blocks);
+            }),
+            Probe::Lookup("/m1"),
+            "iso-extent-past-end",
+            "/m1",
+        ),
+        attack(
+            "iso-rr-name-dot",
+            patched(|i| {
+                let r = record(i, "Y.;1");
+                set_rr_name(i, r, b".");
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-bad-name",
+            "`.` and `..`",
+        ),
+        attack(
+            "iso-rr-name-dot-flag",
+            patched(|i| {
+                let r = record(i, "Y.;1");
+                let nm = susp_field(i, r, b"NM");
+                i[nm + 4] = 0x02; // NM "CURRENT" flag: the name means `.`
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-bad-name",
+            "`.` and `..`",
+        ),
+        attack(
+            "iso-rr-name-dotdot",
+            patched(|i| {
+                let r = record(i, "YY.;1");
+                set_rr_name(i, r, b"..");
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-bad-name",
+            "\"..\"",
+        ),
+        attack(
+            "iso-rr-name-slash",
+            patched(|i| {
+                let r = record(i, "YYY.;1");
+                set_rr_name(i, r, b"a/b");
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-bad-name",
+            "contains `/`",
+        ),
+        attack(
+            "iso-rr-name-nul",
+            patched(|i| {
+                let r = record(i, "YYY.;1");
+                set_rr_name(i, r, b"a\0b");
+            }),
+            Probe::Walk,
+            "iso-bad-name",
+            "contains NUL",
+        ),
+        attack(
+            "iso-duplicate-name",
+            patched(|i| {
+                let r = record(i, "DUPB.;1");
+                set_rr_name(i, r, b"dupa");
+            }),
+            Probe::Lookup("/dupa"),
+            "iso-duplicate-name",
+            "dupa",
+        ),
+        attack(
+            "iso-device",
+            patched(|i| {
+                let r = record(i, "VICTIM.TXT;1");
+                let px = susp_field(i, r, b"PX");
+                put_both32(i, px + 4, 0o020644);
+            }),
+            Probe::Lookup("/victim.txt"),
+            "iso-not-a-regular-file",
+            "character device",
+        ),
+        attack(
+            "iso-symlink-outside",
+            base().to_vec(),
+            Probe::Lookup("/link"),
+            "iso-symlink",
+            "../../etc/passwd",
+        ),
+        attack(
+            "iso-recipe-path-directory",
+            base().to_vec(),
+            Probe::Lookup("/dir"),
+            "iso-not-a-regular-file",
+            "directory",
+        ),
+        attack(
+            "iso-truncated",
+            base()[..base().len() / 2].to_vec(),
+            Probe::Open,
+            "iso-truncated",
+            "truncated",
+        ),
+        attack(
+            "iso-not-iso9660",
+            patched(|i| i[16 * SECTOR + 5] = b'2'),
+            Probe::Open,
+            "iso-not-iso9660",
+            "CD001",
+        ),
+        attack(
+            "iso-no-terminator",
+            patched(|i| {
+                for sector in 16..i.len() / SECTOR {
+                    if i[sector * SECTOR] == 255
+                        && &i[sector * SECTOR + 1..sector * SECTOR + 6] == b"CD001"
+                    {
+                        i[sector * SECTOR] = 3;
+                    }
+                }
+            }),
+            Probe::Open,
+            "iso-not-iso9660",
+            "sector",
+        ),
+        attack(
+            "iso-path-table-huge",
+            patched(|i| put_both32(i, 16 * SECTOR + 132, 0x7FFF_FFFF)),
+            Probe::Open,
+            "iso-not-iso9660",
+            "path table",
+        ),
+        attack(
+            "iso-root-past-end",
+            patched(|i| put_both32(i, 16 * SECTOR + 156 + 2, 0x00FF_FFFF)),
+            Probe::Open,
+            "iso-extent-past-end",
+            "`/`",
+        ),
+        Attack {
+            limits: Limits {
+                max_dir_entries: 4,
+                ..Limits::default()
+            },
+            ..attack(
+                "iso-too-many-entries",
+                base().to_vec(),
+                Probe::Lookup("/victim.txt"),
+                "iso-too-many",
+                "4 entries",
+            )
+        },
+        Attack {
+            limits: Limits {
+                max_dir_bytes: 1024,
+                ..Limits::default()
+            },
+            ..attack(
+                "iso-directory-too-large",
+                base().to_vec(),
+                Probe::Open,
+                "iso-too-many",
+                "bytes",
+            )
+        },
+        attack(
+            "iso-deep-directory",
+            deep_image(),
+            Probe::Walk,
+            "iso-too-deep",
+            "limit is 64",
+        ),
+    ]
+}
+
+fn deep_image() -> Vec<u8> {
+    static DEEP: OnceLock<Vec<u8>> = OnceLock::new();
+    DEEP.get_or_init(|| {
+        let path: String = (0..70).map(|_| "d/").collect::<String>() + "leaf";
+        iso(&[Item::File(&path, b"leaf")], &[]).bytes()
+    })
+    .clone()
+}
+
+fn probe(attack: &Attack, dir: &Path) -> Result<(), IsoError> {
+    let path = crate::support::write_image(dir, &format!("{}.iso", attack.name), &attack.image);
+    let iso = Iso::open_with_limits(&path, attack.limits.clone())?;
+    match attack.probe {
+        Probe::Open => Ok(()),
+        Probe::Lookup(p) => iso.lookup(p).map(drop),
+        Probe::Walk => iso.walk("/", |_, _| {}),
+    }
+}
+
+fn check(name: &str) {
+    let attack = attacks()
+        .into_iter()
+        .find(|a| a.name == name)
+        .expect("attack");
+    let dir = tempfile::tempdir().unwrap();
+    let err = probe(&attack, dir.path()).expect_err(name);
+    assert_eq!(err.kind(), attack.expect, "{name}: {err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(attack.mentions),
+        "{name}: `{message}` does not mention `{}`",
+        attack.mentions
+    );
+    // And the fuzz harness survives it.
+    repack_iso::fuzzing::walk(attack.image.get(16 * SECTOR..).unwrap_or_default());
+}
+
+macro_rules! hostile {
+    ($($test:ident => $name:literal,)*) => {
+        $(#[test] fn $test() { check($name); })*
+
+        #[test]
+        fn every_attack_has_a_test() {
+            let tested = [$($name),*];
+            for attack in attacks() {
+                assert!(tested.contains(&attack.name), "{} has no test", attack.name);
+            }
+        }
+    };
+}
+
+hostile! {
+    iso_extent_past_end => "iso-extent-past-end",
+    iso_size_larger_than_image => "iso-size-larger-than-image",
+    iso_directory_loop => "iso-directory-loop",
+    iso_directory_loop_walk => "iso-directory-loop-walk",
+    iso_directory_self_loop => "iso-directory-self-loop",
+    iso_multi_extent_overlap => "iso-multi-extent-overlap",
+    iso_multi_extent_past_end => "iso-multi-extent-past-end",
+    iso_rr_name_dot => "iso-rr-name-dot",
+    iso_rr_name_dot_flag => "iso-rr-name-dot-flag",
+    iso_rr_name_dotdot => "iso-rr-name-dotdot",
+    iso_rr_name_slash => "iso-rr-name-slash",
+    iso_rr_name_nul => "iso-rr-name-nul",
+    iso_duplicate_name => "iso-duplicate-name",
+    iso_device => "iso-device",
+    iso_symlink_outside => "iso-symlink-outside",
+    iso_recipe_path_directory => "iso-recipe-path-directory",
+    iso_truncated => "iso-truncated",
+    iso_not_iso9660 => "iso-not-iso9660",
+    iso_no_terminator => "iso-no-terminator",
+    iso_path_table_huge => "iso-path-table-huge",
+    iso_root_past_end => "iso-root-past-end",
+    iso_too_many_entries => "iso-too-many-entries",
+    iso_directory_too_large => "iso-directory-too-large",
+    iso_deep_directory => "iso-deep-directory",
+}
+
+/// The patch that builds the overlap attack, minus the overlap, is a valid two-extent file:
+/// proves the chain is read as one file and that the attacks above change only one thing.
+#[test]
+fn patched_multi_extent_chain_reads_as_one_file() {
+    let image = patched(|i| {
+        chain_m1_m2(i);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::support::write_image(dir.path(), "chain.iso", &image);
+    let iso = repack_iso::open(&path).unwrap();
+    let file = iso.lookup("/m1").unwrap();
+    assert_eq!(file.extents.len(), 2);
+    let mut expected = vec![b'A'; 2048];
+    expected.extend_from_slice(&[b'B'; 1000]);
+    assert_eq!(iso.read(&file, 4096).unwrap(), expected);
+    assert!(matches!(iso.lookup("/m2"), Err(IsoError::NotFound { .. })));
+}
+
+#[test]
+fn base_image_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::support::write_image(dir.path(), "base.iso", base());
+    let iso = repack_iso::open(&path).unwrap();
+    iso.walk("/", |_, _| {}).unwrap();
+    assert_eq!(
+        iso.read(&iso.lookup("/victim.txt").unwrap(), 100).unwrap(),
+        b"victim contents"
+    );
+    let deep = crate::support::write_image(dir.path(), "deep.iso", &deep_image());
+    let deep = repack_iso::open(&deep).unwrap();
+    let path: String = (0..70).map(|_| "/d").collect::<String>() + "/leaf";
+    assert_eq!(deep.lookup(&path).unwrap_err().kind(), "iso-too-deep");
+    let ok: String = (0..60).map(|_| "/d").collect::<String>();
+    assert!(deep.list(&ok).is_ok());
+}
+
+/// Regenerates the fuzz corpus from the attacks (images without their 32 KiB system
+/// area, the harness's input format): `cargo test -p repack-iso --test it -- --ignored
+/// write_fuzz_corpus`.
+#[test]
+#[ignore = "writes files into the source tree"]
+fn write_fuzz_corpus() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/walk");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = vec![base().to_vec()];
+    std::fs::write(dir.join("iso-clean"), &base()[16 * SECTOR..]).unwrap();
+    for attack in attacks() {
+        // The deep image is large and other attacks differ only in limits or probes.
+        if attack.name == "iso-deep-directory" || written.contains(&attack.image) {
+            continue;
+        }
+        let input = attack.image.get(16 * SECTOR..).unwrap_or_default();
+        std::fs::write(dir.join(attack.name), input).unwrap();
+        written.push(attack.image);
+    }
+}

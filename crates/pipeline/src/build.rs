@@ -1,0 +1,223 @@
+//! The blocking part of a build: from a verified ISO to a complete staging directory.
+//!
+//! Order matters: the root images are copied (and split, and hashed) first, because the boot
+//! hook baked into the initrd lists every part with its sha256; then the initrd is patched
+//! and linted; the kernel is copied; the manifest is written last.
+
+use crate::PipelineError;
+use repack_assemble::{CopySource, OutputFile, copy_split};
+use repack_boot::{BaseInitrd, BootError, BootInputs};
+use repack_core::{
+    BuildKey, Candidate, FORMAT_VERSION, FileRole, Manifest, ManifestFile, Recipe, SourceIso,
+};
+use repack_initrd::{Codec, Initrd, Overlay};
+use repack_iso::{IsoFile, IsoImage};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+/// Published names of the kernel and the patched initrd (netboot.xyz's names).
+const KERNEL_NAME: &str = "vmlinuz";
+const INITRD_NAME: &str = "initrd";
+/// The upstream initrd is copied out of the ISO under this name while it is patched.
+const BASE_INITRD_NAME: &str = "upstream-initrd";
+
+pub(crate) struct BuildJob {
+    pub recipe: Recipe,
+    pub candidate: Candidate,
+    pub key: BuildKey,
+    pub tag: String,
+    pub iso_path: PathBuf,
+    pub iso_size: u64,
+    pub staging_dir: PathBuf,
+    pub part_size: u64,
+}
+
+impl BuildJob {
+    pub fn build(self) -> Result<Manifest, PipelineError> {
+        let iso = repack_iso::open(&self.iso_path)?;
+        let image = File::open(&self.iso_path).map_err(|source| {
+            PipelineError::Assemble(repack_assemble::AssembleError::Io {
+                action: "cannot open",
+                path: self.iso_path.clone(),
+                source,
+            })
+        })?;
+        let kernel = iso.resolve(&self.recipe.iso.kernel)?;
+        let initrd = iso.resolve(&self.recipe.iso.initrd)?;
+        let rootfs_sources = self
+            .recipe
+            .iso
+            .rootfs
+            .iter()
+            .map(|pattern| iso.resolve(pattern))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rootfs_names = published_names(&self.recipe.iso.rootfs, &rootfs_sources)?;
+
+        let mut files = Vec::new();
+        for (source, name) in rootfs_sources.iter().zip(&rootfs_names) {
+            tracing::info!(path = %source.path, size = source.size, "copying root image");
+            files.push(self.copy(&image, source, name, FileRole::Rootfs)?);
+        }
+
+        let (initrd_file, plan) = self.patch_initrd(&image, &initrd, &files)?;
+        let kernel_file = self.copy(&image, &kernel, KERNEL_NAME, FileRole::Kernel)?;
+
+        let mut all_files = vec![kernel_file, initrd_file];
+        all_files.extend(files);
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            recipe: self.recipe.id.clone(),
+            name: self.recipe.name.clone(),
+            os: self.recipe.os.clone(),
+            recipe_hash: self.key.recipe_hash,
+            build_key: self.key.id(),
+            version: self.candidate.version.clone(),
+            arch: self.recipe.arch,
+            tag: self.tag.clone(),
+            boot_family: self.recipe.boot,
+            cmdline: plan.cmdline,
+            ram_mib: plan.ram_mib,
+            source: SourceIso {
+                url: self.candidate.iso_url.clone(),
+                sha256: self.candidate.sha256,
+                size: self.iso_size,
+            },
+            files: all_files,
+            repack_version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        repack_assemble::write_manifest(&self.staging_dir, &manifest)?;
+        Ok(manifest)
+    }
+
+    fn copy(
+        &self,
+        image: &File,
+        source: &IsoFile,
+        name: &str,
+        role: FileRole,
+    ) -> Result<ManifestFile, PipelineError> {
+        let extents: Vec<(u64, u64)> = source
+            .extents
+            .iter()
+            .map(|extent| (extent.offset, extent.len))
+            .collect();
+        let copy_source = CopySource {
+            image,
+            image_path: &self.iso_path,
+            extents: &extents,
+        };
+        Ok(copy_split(
+            &copy_source,
+            &self.staging_dir,
+            name,
+            role,
+            self.part_size,
+        )?)
+    }
+
+    /// Appends the family's overlay to the upstream initrd, then lints the result.
+    fn patch_initrd(
+        &self,
+        image: &File,
+        initrd: &IsoFile,
+        rootfs: &[ManifestFile],
+    ) -> Result<(ManifestFile, repack_boot::BootPlan), PipelineError> {
+        // The upstream initrd is parsed from a scratch copy that never outlives this call.
+        let scratch = ScratchFile(self.staging_dir.join(BASE_INITRD_NAME));
+        self.copy(image, initrd, BASE_INITRD_NAME, FileRole::Initrd)?;
+        let base = Initrd::open(&scratch.0)?;
+        let plan = repack_boot::family(self.recipe.boot)?.plan(&BootInputs {
+            rootfs,
+            initrd_size: initrd.size,
+            extra_args: &self.recipe.kernel_args,
+            base: &InitrdReader(&base),
+        })?;
+        let overlay = plan.overlay.iter().fold(Overlay::new(), |overlay, file| {
+            overlay.file(&file.path, file.mode, file.contents.clone())
+        });
+        let mut output = OutputFile::create(&self.staging_dir, INITRD_NAME)?;
+        {
+            let mut writer = BufWriter::new(&mut output);
+            base.append(&overlay, Codec::Gzip, &mut writer)?;
+            std::io::Write::flush(&mut writer).map_err(|source| {
+                repack_assemble::AssembleError::Io {
+                    action: "cannot write",
+                    path: self.staging_dir.join(INITRD_NAME),
+                    source,
+                }
+            })?;
+        }
+        let initrd_file = output.finish(FileRole::Initrd)?;
+        drop(scratch);
+
+        let report = repack_initrd::lint(&self.staging_dir.join(INITRD_NAME))?;
+        if !report.is_clean() {
+            let findings = report
+                .findings
+                .iter()
+                .map(|finding| {
+                    format!(
+                        "[{}] at byte {}: {}",
+                        finding.rule, finding.offset, finding.message
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(PipelineError::InitrdLint { findings });
+        }
+        Ok((initrd_file, plan))
+    }
+}
+
+/// Lets a boot family read the upstream initrd.
+struct InitrdReader<'a>(&'a Initrd);
+
+impl BaseInitrd for InitrdReader<'_> {
+    fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, BootError> {
+        self.0
+            .read_file(path)
+            .map_err(|error| BootError::BaseInitrd {
+                path: path.to_owned(),
+                message: error.to_string(),
+            })
+    }
+}
+
+/// A file deleted when dropped, so no scratch copy is left in a staging directory.
+struct ScratchFile(PathBuf);
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The published name of each root image: its file name in the ISO, which must be unique.
+fn published_names(patterns: &[String], sources: &[IsoFile]) -> Result<Vec<String>, PipelineError> {
+    let mut names: Vec<String> = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let name = source
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&source.path)
+            .to_owned();
+        if let Some(previous) = names.iter().position(|existing| *existing == name) {
+            return Err(PipelineError::NameClash {
+                first: patterns[previous].clone(),
+                second: patterns[index].clone(),
+                name,
+            });
+        }
+        if name == KERNEL_NAME || name == INITRD_NAME {
+            return Err(PipelineError::NameClash {
+                first: patterns[index].clone(),
+                second: format!("the {name} repack publishes"),
+                name,
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
+}

@@ -1,0 +1,58 @@
+//! The pipeline's error: which stage failed, with the stage's own error as the cause.
+
+/// Occurs when a build stops; the variant names the stage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    #[error("checking upstream failed")]
+    Watch(#[from] repack_watch::WatchError),
+    #[error("download failed")]
+    Fetch(#[from] repack_fetch::FetchError),
+    #[error("reading the ISO failed")]
+    Iso(#[from] repack_iso::IsoError),
+    #[error("patching the initrd failed")]
+    Initrd(#[from] repack_initrd::Error),
+    /// Occurs when the patched initrd breaks a kernel rule; it is never published.
+    #[error("the patched initrd breaks the kernel's rules: {findings}")]
+    InitrdLint { findings: String },
+    #[error("preparing the boot hook failed")]
+    Boot(#[from] repack_boot::BootError),
+    /// Occurs when the recipe's paths give two images the same published name.
+    #[error("recipe paths `{first}` and `{second}` would both be published as `{name}`")]
+    NameClash {
+        first: String,
+        second: String,
+        name: String,
+    },
+    #[error("laying out the release failed")]
+    Assemble(#[from] repack_assemble::AssembleError),
+    #[error("publishing failed")]
+    Publish(#[from] repack_publish::PublishError),
+    #[error("the catalogue failed")]
+    Catalog(#[from] repack_catalog::CatalogError),
+    #[error("rendering the menu failed")]
+    Menu(#[from] repack_menu::MenuError),
+    #[error("a build task failed: {0}")]
+    Task(String),
+}
+
+impl PipelineError {
+    /// A stable identifier of the failure, stored as the recipe's last error and used as a
+    /// metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PipelineError::Watch(_) => "watch",
+            PipelineError::Fetch(error) => error.kind(),
+            PipelineError::Iso(error) => error.kind(),
+            PipelineError::Initrd(error) => error.kind(),
+            PipelineError::InitrdLint { .. } => "initrd-lint",
+            PipelineError::Boot(_) => "boot",
+            PipelineError::NameClash { .. } => "recipe-name-clash",
+            PipelineError::Assemble(error) => error.kind(),
+            PipelineError::Publish(error) => error.kind(),
+            PipelineError::Catalog(_) => "catalog",
+            PipelineError::Menu(_) => "menu",
+            PipelineError::Task(_) => "task",
+        }
+    }
+}

@@ -1,0 +1,55 @@
+-- The catalogue: every published build, the current build per (recipe, arch), and the
+-- state of each recipe's upstream checks. Owned by repack-catalog.
+--
+-- Kept portable where it costs nothing (PostgreSQL gets its own directory later): TEXT
+-- timestamps in RFC 3339 UTC with a fixed six-digit fraction, so text order is time order;
+-- ON CONFLICT upserts; no AUTOINCREMENT.
+
+-- One row per published build. A build is identified by its key (ISO sha256, recipe hash,
+-- format version); `id` is BuildKey::id() in hex, derived from those three columns.
+CREATE TABLE builds (
+    id             TEXT    NOT NULL PRIMARY KEY CHECK (length(id) = 64),
+    iso_sha256     TEXT    NOT NULL CHECK (length(iso_sha256) = 64),
+    recipe_hash    TEXT    NOT NULL CHECK (length(recipe_hash) = 64),
+    format_version INTEGER NOT NULL CHECK (format_version >= 0),
+    recipe         TEXT    NOT NULL CHECK (recipe <> ''),
+    arch           TEXT    NOT NULL CHECK (arch <> ''),
+    version        TEXT    NOT NULL CHECK (version <> ''),
+    tag            TEXT    NOT NULL CHECK (tag <> ''),
+    -- Where the release was published: a directory path or a URL.
+    location       TEXT    NOT NULL CHECK (location <> ''),
+    -- manifest.json, stored whole.
+    manifest       TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL,
+    UNIQUE (iso_sha256, recipe_hash, format_version),
+    -- Target of current_builds' foreign key: a current pointer can only name a build of
+    -- its own recipe and arch.
+    UNIQUE (id, recipe, arch)
+);
+
+CREATE INDEX builds_by_recipe ON builds (recipe, arch, created_at);
+
+-- The build menus offer for each (recipe, arch). Replaced on every publish, never merged.
+-- (Named current_builds rather than current: CURRENT is an SQL keyword.)
+CREATE TABLE current_builds (
+    recipe     TEXT NOT NULL,
+    arch       TEXT NOT NULL,
+    build_id   TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (recipe, arch),
+    FOREIGN KEY (build_id, recipe, arch) REFERENCES builds (id, recipe, arch)
+);
+
+-- The outcome of the latest upstream checks per recipe, for staleness reporting: a failed
+-- check must never look like "nothing new".
+CREATE TABLE checks (
+    recipe               TEXT    NOT NULL PRIMARY KEY CHECK (recipe <> ''),
+    last_check_at        TEXT    NOT NULL,
+    last_success_at      TEXT,
+    last_error_at        TEXT,
+    last_error_kind      TEXT,
+    last_error_message   TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
+    CHECK ((last_error_at IS NULL) = (last_error_kind IS NULL)),
+    CHECK ((last_error_at IS NULL) = (last_error_message IS NULL))
+);
