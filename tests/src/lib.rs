@@ -1,1 +1,200 @@
+//! End-to-end harness: one [`Env`] per test holds a fresh data directory, output directory,
+//! configuration file and an upstream stand-in on 127.0.0.1 that plays Debian's CD mirror;
+//! [`Env::repack`] runs the real binary against it through a mirror rewrite.
 
+use repack_catalog::Catalog;
+use repack_core::Arch;
+use repack_testkit::upstream::{Served, Upstream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The upstream prefix the shipped `debian-live` recipe watches; rewritten to the stand-in.
+pub const UPSTREAM_PREFIX: &str = "https://cdimage.debian.org/";
+/// Where Debian publishes live ISOs and their SHA256SUMS, below the prefix.
+pub const LIVE_DIR: &str = "/debian-cd/current-live/amd64/iso-hybrid";
+/// Part size used by the tests: small enough that the fixture's squashfs is split in three.
+pub const TEST_PART_SIZE: u64 = 64 << 20;
+
+pub struct Env {
+    pub upstream: Upstream,
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and how it ended.
+pub struct Run {
+    pub success: bool,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Env {
+    /// A fresh environment; `fetch_retries` bounds how long a failing download is retried.
+    pub async fn new(fetch_retries: u32) -> Env {
+        let upstream = Upstream::start().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = format!(
+            r#"data_dir = "{data}"
+output_dir = "{out}"
+public_url = "http://10.0.2.100"
+part_size = {part_size}
+recipe_dirs = ["{recipes}"]
+fetch_retries = {fetch_retries}
+
+[[mirror]]
+from = "{UPSTREAM_PREFIX}"
+to = "{mirror}/"
+"#,
+            data = dir.path().join("data").display(),
+            out = dir.path().join("out").display(),
+            part_size = TEST_PART_SIZE,
+            recipes = repack_testkit::workspace_root().join("recipes").display(),
+            mirror = upstream.url(),
+        );
+        std::fs::write(dir.path().join("repack.toml"), config).expect("config written");
+        Env { upstream, dir }
+    }
+
+    pub fn output_dir(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn iso_path(version: &str) -> String {
+        format!("{LIVE_DIR}/debian-live-{version}-amd64-standard.iso")
+    }
+
+    /// Serves `served` as Debian Live `version`, listed in SHA256SUMS with `digest`,
+    /// alongside older releases and other flavours that must be ignored.
+    pub fn serve_release(&self, version: &str, served: Served, digest: &str) {
+        self.upstream.put(&Env::iso_path(version), served);
+        let decoy = "0".repeat(64);
+        let sums = format!(
+            "{decoy}  debian-live-12.8.0-amd64-standard.iso\n\
+             {digest}  debian-live-{version}-amd64-standard.iso\n\
+             {decoy}  debian-live-{version}-amd64-gnome.iso\n\
+             {decoy}  debian-live-12.9.1-amd64-standard.iso\n"
+        );
+        self.upstream
+            .put(&format!("{LIVE_DIR}/SHA256SUMS"), Served::text(sums));
+    }
+
+    /// Runs `repack ARGS` with this environment's configuration, off the async runtime.
+    pub async fn repack(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(repack_testkit::repack_binary());
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("REPACK_CONFIG", self.dir.path().join("repack.toml"))
+            .env("REPACK_LOG_FORMAT", "json")
+            .env_remove("REPACK_DATA_DIR")
+            .env_remove("REPACK_OUTPUT_DIR")
+            .env_remove("REPACK_MIRRORS");
+        let output: Output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("join")
+            .expect("repack runs");
+        Run {
+            success: output.status.success(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub async fn catalog(&self) -> Catalog {
+        let url = format!("sqlite://{}", self.data_dir().join("catalog.db").display());
+        Catalog::open(&url).await.expect("catalogue opens")
+    }
+
+    /// Asserts that nothing was published: no release directory, no menu, no staging
+    /// leftovers, no build in the catalogue.
+    pub async fn assert_nothing_published(&self) {
+        let out = self.output_dir();
+        assert!(
+            !out.join("debian-live").exists(),
+            "a release directory appeared"
+        );
+        assert!(!out.join("menu.ipxe").exists(), "a menu appeared");
+        let leftovers = std::fs::read_dir(out.join(".staging"))
+            .map(|entries| entries.count())
+            .unwrap_or(0);
+        assert_eq!(leftovers, 0, "staging directories were left behind");
+        let catalog = self.catalog().await;
+        assert!(catalog.builds("debian-live").await.unwrap().is_empty());
+        assert!(
+            catalog
+                .current("debian-live", Arch::X86_64)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        catalog.close().await;
+    }
+}
+
+impl Run {
+    /// Panics with both streams unless the run succeeded.
+    pub fn assert_success(&self) -> &Run {
+        assert!(
+            self.success,
+            "repack failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Panics unless the run failed with exit code 1 and `needle` in its error output.
+    pub fn assert_failure_mentions(&self, needles: &[&str]) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(1),
+            "expected a failure\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        let errors = self.error_lines();
+        for needle in needles {
+            assert!(
+                errors.contains(needle),
+                "error output lacks `{needle}`:\n{errors}"
+            );
+        }
+        self
+    }
+
+    /// The human error report (the `error:`/`caused by:` lines), without the JSON logs.
+    pub fn error_lines(&self) -> String {
+        self.stderr
+            .lines()
+            .filter(|line| !line.starts_with('{'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Lists every file below `dir` with its size and modification time, for "nothing changed".
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut entries = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).expect("readable") {
+            let entry = entry.expect("entry");
+            let metadata = entry.metadata().expect("metadata");
+            if metadata.is_dir() {
+                stack.push(entry.path());
+            } else {
+                entries.push((
+                    entry.path(),
+                    metadata.len(),
+                    metadata.modified().expect("mtime"),
+                ));
+            }
+        }
+    }
+    entries.sort();
+    entries
+}

@@ -72,6 +72,18 @@ pub enum BootError {
     BaseInitrd { path: String, message: String },
 }
 
+impl BootError {
+    /// A stable identifier of the failure, for logs, metrics and the catalogue.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BootError::Unsupported(_) => "boot-unsupported-family",
+            BootError::NotThisFamily { .. } => "boot-not-this-family",
+            BootError::UnsafeName(_) => "boot-unsafe-name",
+            BootError::BaseInitrd { .. } => "boot-base-initrd",
+        }
+    }
+}
+
 /// A live-boot family: overlay, command line and RAM for one release.
 pub trait BootFamily {
     fn kind(&self) -> BootFamilyKind;

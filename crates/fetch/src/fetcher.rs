@@ -4,7 +4,7 @@
 use crate::{FetchConfig, FetchError};
 use repack_core::MirrorRewrite;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_LENGTH};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap};
 use std::sync::Arc;
 
 /// Downloads documents and ISOs. Cheap to clone; clones share connections.
@@ -105,6 +105,20 @@ impl Target {
             action,
             path: path.to_owned(),
             source,
+        }
+    }
+}
+
+impl Target {
+    /// Refuses a body the server encoded although `Accept-Encoding: identity` was sent: its
+    /// bytes are not the file's bytes, so neither a hash nor a size limit would mean anything.
+    pub fn require_identity(&self, headers: &HeaderMap) -> Result<(), Failure> {
+        match headers.get(CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim()) {
+            None | Some("") => Ok(()),
+            Some(coding) if coding.eq_ignore_ascii_case("identity") => Ok(()),
+            Some(coding) => Err(self.fatal_protocol(format!(
+                "the server sent the body with Content-Encoding `{coding}` although `identity` was asked for"
+            ))),
         }
     }
 }
@@ -225,6 +239,7 @@ impl Fetcher {
         if !status.is_success() {
             return Err(Failure::Status(status));
         }
+        target.require_identity(response.headers())?;
         let announced = response
             .headers()
             .get(CONTENT_LENGTH)

@@ -214,6 +214,9 @@ impl Fetcher {
             }
             let response = request.send().await.map_err(Failure::Connect)?;
             let status = response.status();
+            if status.is_success() {
+                target.require_identity(response.headers())?;
+            }
             let restart_because = match status {
                 StatusCode::PARTIAL_CONTENT if offset > 0 => {
                     match ContentRange::from_headers(response.headers()) {
@@ -241,13 +244,14 @@ impl Fetcher {
                 StatusCode::OK => {
                     let fresh = Validators::from_full_reply(response.headers());
                     let total = fresh.total;
-                    let mut part = lock(part);
                     if offset > 0 {
                         tracing::warn!(url = %target.url, offset, "server sent the whole file instead of the rest; starting over");
-                        part.reset().map_err(fatal_io)?;
+                        let part = part.clone();
+                        blocking(move || lock(&part).reset())
+                            .await
+                            .map_err(fatal_io)?;
                     }
-                    part.validators = fresh;
-                    drop(part);
+                    lock(part).validators = fresh;
                     break (response, total);
                 }
                 status => return Err(Failure::Status(status)),

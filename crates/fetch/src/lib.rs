@@ -35,7 +35,7 @@ mod part;
 mod reporter;
 mod validators;
 
-pub use config::FetchConfig;
+pub use config::{FetchConfig, MAX_BACKOFF};
 pub use error::FetchError;
 pub use fetcher::Fetcher;
 pub use iso::{FetchedIso, WRITE_BATCH_BYTES};

@@ -4,6 +4,9 @@
 //! Servers are not trusted to honour `If-Range` (tower-http's `ServeDir` ignores it), so
 //! the client compares validators itself: a strong ETag if both sides have one, otherwise
 //! Last-Modified if both sides have one; the total size must agree whenever both know it.
+//! When neither side has a usable validator, an unchanged size is accepted: the digest
+//! check at the end still refuses a file stitched from two versions (it is then
+//! quarantined and the next call downloads from scratch).
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, HeaderMap, LAST_MODIFIED};
 use serde::{Deserialize, Serialize};

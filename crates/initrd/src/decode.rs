@@ -117,7 +117,10 @@ struct ZstdStep(zstd::stream::raw::Decoder<'static>);
 impl Step for ZstdStep {
     fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<(usize, usize, bool), String> {
         use zstd::stream::raw::Operation;
-        let st = self.0.run_on_buffers(input, output).map_err(|e| e.to_string())?;
+        let st = self
+            .0
+            .run_on_buffers(input, output)
+            .map_err(|e| e.to_string())?;
         Ok((st.bytes_read, st.bytes_written, st.remaining == 0))
     }
 }
@@ -126,7 +129,9 @@ struct DeflateStep(flate2::Decompress, flate2::Crc);
 impl Step for DeflateStep {
     fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<(usize, usize, bool), String> {
         let (i0, o0) = (self.0.total_in(), self.0.total_out());
-        let r = self.0.decompress(input, output, flate2::FlushDecompress::None);
+        let r = self
+            .0
+            .decompress(input, output, flate2::FlushDecompress::None);
         let c = (self.0.total_in() - i0) as usize;
         let p = (self.0.total_out() - o0) as usize;
         self.1.update(&output[..p]);
@@ -153,9 +158,10 @@ impl Step for LzmaStep {
         match r {
             Ok(liblzma::stream::Status::StreamEnd) => Ok((c, p, true)),
             Ok(_) => Ok((c, p, false)),
-            Err(liblzma::stream::Error::MemLimit) => {
-                Err("the stream needs more decoder memory than Limits::max_decoder_memory allows".into())
-            }
+            Err(liblzma::stream::Error::MemLimit) => Err(
+                "the stream needs more decoder memory than Limits::max_decoder_memory allows"
+                    .into(),
+            ),
             Err(e) => Err(format!("{e:?} error in compressed data")),
         }
     }
@@ -177,7 +183,12 @@ impl Step for Bzip2Step {
 }
 
 /// Drives a [`Step`] from `start`; returns the input length of the member.
-fn drive(src: &Source, start: u64, step: &mut dyn Step, em: &mut Emitter) -> Result<u64, DecodeStop> {
+fn drive(
+    src: &Source,
+    start: u64,
+    step: &mut dyn Step,
+    em: &mut Emitter,
+) -> Result<u64, DecodeStop> {
     let mut cur = Cursor::new(src, start);
     let mut outbuf = vec![0u8; CHUNK];
     let mut idle = 0;
@@ -227,7 +238,8 @@ pub(crate) fn decode_member(
     };
     let decoded = match codec {
         Compression::Zstd => {
-            let dec = zstd::stream::raw::Decoder::new().map_err(|e| Error::Read { offset, source: e })?;
+            let dec =
+                zstd::stream::raw::Decoder::new().map_err(|e| Error::Read { offset, source: e })?;
             drive(src, offset, &mut ZstdStep(dec), &mut em).map(|c| (c, None))
         }
         Compression::Gzip => gzip(src, offset, &mut em),
@@ -243,7 +255,11 @@ pub(crate) fn decode_member(
             }
             let check = hdr[7] & 0x0f;
             if hdr[6] != 0 || hdr[7] & 0xf0 != 0 {
-                return Err(fault(offset, "corrupt-member", "xz member: unsupported stream flags"));
+                return Err(fault(
+                    offset,
+                    "corrupt-member",
+                    "xz member: unsupported stream flags",
+                ));
             }
             if check > 1 {
                 let name = match check {
@@ -269,9 +285,13 @@ pub(crate) fn decode_member(
                 .map_err(|e| fault(offset, "corrupt-member", format!("lzma decoder: {e:?}")))?;
             drive(src, offset, &mut LzmaStep(s), &mut em).map(|c| (c, None))
         }
-        Compression::Bzip2 => {
-            drive(src, offset, &mut Bzip2Step(bzip2::Decompress::new(false)), &mut em).map(|c| (c, None))
-        }
+        Compression::Bzip2 => drive(
+            src,
+            offset,
+            &mut Bzip2Step(bzip2::Decompress::new(false)),
+            &mut em,
+        )
+        .map(|c| (c, None)),
         Compression::Lz4Legacy => lz4_legacy(src, offset, &mut em).map(|c| (c, None)),
         Compression::Lzo => Err(fault(
             offset,
@@ -305,7 +325,11 @@ fn gzip(src: &Source, offset: u64, em: &mut Emitter) -> Result<(u64, Remark), De
         loop {
             let buf = cur.fill()?;
             if buf.is_empty() {
-                return Err(fault(offset, "corrupt-member", "gzip member: header error (unterminated name)"));
+                return Err(fault(
+                    offset,
+                    "corrupt-member",
+                    "gzip member: header error (unterminated name)",
+                ));
             }
             if let Some(i) = buf.iter().position(|&b| b == 0) {
                 cur.consume(i + 1);
@@ -320,7 +344,11 @@ fn gzip(src: &Source, offset: u64, em: &mut Emitter) -> Result<(u64, Remark), De
     let mut step = DeflateStep(flate2::Decompress::new(false), flate2::Crc::new());
     let deflate_len = match drive(src, start, &mut step, em) {
         Ok(n) => n,
-        Err(DecodeStop::Fault { offset: at, message, .. }) if unsupported != 0 => {
+        Err(DecodeStop::Fault {
+            offset: at,
+            message,
+            ..
+        }) if unsupported != 0 => {
             return Err(fault(
                 at,
                 "gzip-header-flags",
@@ -335,7 +363,11 @@ fn gzip(src: &Source, offset: u64, em: &mut Emitter) -> Result<(u64, Remark), De
     let trailer_at = start + deflate_len;
     let mut trailer = [0u8; 8];
     if src.read_at(trailer_at, &mut trailer)? < 8 {
-        return Err(fault(trailer_at, "corrupt-member", "gzip member: the 8-byte trailer is cut off"));
+        return Err(fault(
+            trailer_at,
+            "corrupt-member",
+            "gzip member: the 8-byte trailer is cut off",
+        ));
     }
     let crc = u32::from_le_bytes(trailer[..4].try_into().expect("4 bytes"));
     let isize = u32::from_le_bytes(trailer[4..].try_into().expect("4 bytes"));
@@ -354,7 +386,9 @@ fn gzip(src: &Source, offset: u64, em: &mut Emitter) -> Result<(u64, Remark), De
     if unsupported != 0 && remark.is_none() {
         remark = Some((
             "gzip-header-flags",
-            format!("gzip member sets header flags 0x{unsupported:02x}, which the kernel does not parse"),
+            format!(
+                "gzip member sets header flags 0x{unsupported:02x}, which the kernel does not parse"
+            ),
         ));
     }
     Ok((trailer_at + 8 - offset, remark))
@@ -368,7 +402,11 @@ fn lz4_legacy(src: &Source, offset: u64, em: &mut Emitter) -> Result<u64, Decode
     let mut pos = offset;
     let mut word = [0u8; 4];
     if src.read_at(pos, &mut word)? < 4 || u32::from_le_bytes(word) != LZ4_LEGACY_MAGIC {
-        return Err(fault(offset, "corrupt-member", "lz4 member: invalid header"));
+        return Err(fault(
+            offset,
+            "corrupt-member",
+            "lz4 member: invalid header",
+        ));
     }
     pos += 4;
     let mut out = vec![0u8; LZ4_LEGACY_CHUNK];
@@ -389,7 +427,8 @@ fn lz4_legacy(src: &Source, offset: u64, em: &mut Emitter) -> Result<u64, Decode
         }
         let avail = len - pos - 4;
         let not_last = |what: &str| {
-            if chunks > 0 && (Compression::from_magic(&word).is_some() || word.starts_with(b"0707")) {
+            if chunks > 0 && (Compression::from_magic(&word).is_some() || word.starts_with(b"0707"))
+            {
                 fault(
                     pos,
                     "lz4-legacy-not-last",
@@ -403,7 +442,9 @@ fn lz4_legacy(src: &Source, offset: u64, em: &mut Emitter) -> Result<u64, Decode
             }
         };
         if u64::from(size) > avail {
-            return Err(not_last("data corrupted: chunk runs past the end of the image"));
+            return Err(not_last(
+                "data corrupted: chunk runs past the end of the image",
+            ));
         }
         inbuf.resize(size as usize, 0);
         src.read_at(pos + 4, &mut inbuf)?;

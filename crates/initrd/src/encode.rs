@@ -37,7 +37,13 @@ impl Codec {
     }
 
     /// Every codec, for tests and `--help`.
-    pub const ALL: [Codec; 5] = [Codec::None, Codec::Gzip, Codec::Zstd, Codec::Xz, Codec::Lz4Legacy];
+    pub const ALL: [Codec; 5] = [
+        Codec::None,
+        Codec::Gzip,
+        Codec::Zstd,
+        Codec::Xz,
+        Codec::Lz4Legacy,
+    ];
 
     /// Compresses `data` into one member.
     pub fn compress(self, data: &[u8]) -> Result<Vec<u8>> {
@@ -56,12 +62,16 @@ impl Codec {
             }
             Codec::Zstd => zstd::bulk::compress(data, 19).map_err(|e| err(e.to_string())),
             Codec::Xz => {
-                let mut opts = liblzma::stream::LzmaOptions::new_preset(6).map_err(|e| err(format!("{e:?}")))?;
+                let mut opts = liblzma::stream::LzmaOptions::new_preset(6)
+                    .map_err(|e| err(format!("{e:?}")))?;
                 opts.dict_size(1 << 20);
                 let mut filters = liblzma::stream::Filters::new();
                 filters.lzma2(&opts);
-                let stream = liblzma::stream::Stream::new_stream_encoder(&filters, liblzma::stream::Check::Crc32)
-                    .map_err(|e| err(format!("{e:?}")))?;
+                let stream = liblzma::stream::Stream::new_stream_encoder(
+                    &filters,
+                    liblzma::stream::Check::Crc32,
+                )
+                .map_err(|e| err(format!("{e:?}")))?;
                 let mut enc = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
                 enc.write_all(data).map_err(|e| err(e.to_string()))?;
                 enc.finish().map_err(|e| err(e.to_string()))
@@ -94,7 +104,9 @@ impl std::str::FromStr for Codec {
             "zstd" | "zst" => Ok(Codec::Zstd),
             "xz" => Ok(Codec::Xz),
             "lz4" | "lz4-legacy" => Ok(Codec::Lz4Legacy),
-            other => Err(format!("unknown codec `{other}` (none, gzip, zstd, xz, lz4-legacy)")),
+            other => Err(format!(
+                "unknown codec `{other}` (none, gzip, zstd, xz, lz4-legacy)"
+            )),
         }
     }
 }

@@ -46,7 +46,9 @@ pub enum Error {
         which: &'static str,
     },
     /// Occurs when the image holds more cpio entries than the configured cap.
-    #[error("segment {segment} at byte {offset}: more than {limit} cpio entries (raise `Limits::max_entries`)")]
+    #[error(
+        "segment {segment} at byte {offset}: more than {limit} cpio entries (raise `Limits::max_entries`)"
+    )]
     TooManyEntries {
         segment: usize,
         offset: u64,
@@ -65,8 +67,10 @@ pub enum Error {
     },
     /// Occurs when an append is requested on an image the kernel would not fully unpack:
     /// an overlay after the fault would be silently dropped. Nothing was written.
-    #[error("refusing to append: the base image has a fault at byte {offset} ({rule}): {reason}; \
-             the kernel would drop everything after it, including the overlay")]
+    #[error(
+        "refusing to append: the base image has a fault at byte {offset} ({rule}): {reason}; \
+             the kernel would drop everything after it, including the overlay"
+    )]
     BaseNotClean {
         offset: u64,
         rule: &'static str,
@@ -84,7 +88,9 @@ pub enum Error {
     InvalidOverlay { path: String, reason: String },
     /// Occurs when an overlay entry would replace something in the base in a way the kernel
     /// applies destructively (e.g. a directory entry over a symlink the base relies on).
-    #[error("overlay entry `{path}` would replace {what} of the base (segment {segment}); refusing")]
+    #[error(
+        "overlay entry `{path}` would replace {what} of the base (segment {segment}); refusing"
+    )]
     WouldReplace {
         path: String,
         what: &'static str,

@@ -262,7 +262,11 @@ impl Initrd {
             let raw = &r.raw;
             let h = raw.header;
             let seg = &self.segments[r.segment];
-            let base = if seg.kind == SegmentKind::Newc { seg.offset } else { 0 };
+            let base = if seg.kind == SegmentKind::Newc {
+                seg.offset
+            } else {
+                0
+            };
             let status = match &self.model.fates[i] {
                 Fate::Applied | Fate::Trailer => EntryStatus::Applied,
                 Fate::Overridden { by } => EntryStatus::Overridden {
@@ -272,7 +276,11 @@ impl Initrd {
                     reason: reason.describe(),
                 },
                 Fate::Ignored => EntryStatus::Ignored {
-                    reason: raw.ignored.map(|g| g.reason()).unwrap_or("ignored").to_string(),
+                    reason: raw
+                        .ignored
+                        .map(|g| g.reason())
+                        .unwrap_or("ignored")
+                        .to_string(),
                 },
             };
             out.push(Entry {
@@ -304,10 +312,14 @@ impl Initrd {
 
     /// The unpacked tree: every path that exists after all members, sorted.
     pub fn tree(&self) -> Vec<TreeEntry> {
-        let mut overridden: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+        let mut overridden: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
         for (i, landed) in self.model.landed.iter().enumerate() {
             if let (Some(p), Fate::Overridden { .. }) = (landed, &self.model.fates[i]) {
-                overridden.entry(p.as_str()).or_default().push(self.entry_index(i));
+                overridden
+                    .entry(p.as_str())
+                    .or_default()
+                    .push(self.entry_index(i));
             }
         }
         let mut out = Vec::new();
@@ -319,7 +331,9 @@ impl Initrd {
                 NodeKind::File => node.content,
                 _ => None,
             };
-            let size = content.map(|c| u64::from(self.records[c].raw.header.filesize)).unwrap_or(0);
+            let size = content
+                .map(|c| u64::from(self.records[c].raw.header.filesize))
+                .unwrap_or(0);
             out.push(TreeEntry {
                 path: path.to_string(),
                 kind: EntryKind::from_mode(r.raw.header.mode),
@@ -404,14 +418,19 @@ impl Initrd {
                 }
             }
         }
-        let codec = seg.compression().expect("read_compressed_body on a compressed segment");
+        let codec = seg
+            .compression()
+            .expect("read_compressed_body on a compressed segment");
         let mut grab = Grab {
             target: raw.header_pos,
             on: false,
             done: false,
             buf: Vec::new(),
         };
-        let first = seg.index == 0 || self.segments[..seg.index].iter().all(|s| s.kind == SegmentKind::Padding);
+        let first = seg.index == 0
+            || self.segments[..seg.index]
+                .iter()
+                .all(|s| s.kind == SegmentKind::Padding);
         let mut m = Machine::new(Mode::Compressed, 0, first);
         let mut budget = Budget {
             member_limit: self.limits.max_member_output,
@@ -431,13 +450,22 @@ impl Initrd {
                 }
                 !grab.done
             };
-            decode::decode_member(&self.source, seg.offset, codec, seg.index, &mut budget, &mut out)
+            decode::decode_member(
+                &self.source,
+                seg.offset,
+                codec,
+                seg.index,
+                &mut budget,
+                &mut out,
+            )
         };
         m.finish(&mut grab);
         match res {
             Ok(_) | Err(DecodeStop::Stopped) => Ok(grab.buf),
             Err(DecodeStop::Hard(e)) => Err(e),
-            Err(DecodeStop::Fault { offset, message, .. }) if !grab.done => Err(Error::Unreadable {
+            Err(DecodeStop::Fault {
+                offset, message, ..
+            }) if !grab.done => Err(Error::Unreadable {
                 path: path.to_string(),
                 segment: seg.index,
                 offset,
@@ -455,7 +483,12 @@ impl Initrd {
     /// Writes the base bytes unchanged, zero padding to a 4096 boundary, then `overlay` as one
     /// member compressed with `codec`. Refuses (writing nothing) when the kernel would not reach
     /// the overlay: a fault in the base, a cut-off entry at its end, or a legacy-lz4 last member.
-    pub fn append(&self, overlay: &Overlay, codec: Codec, out: &mut impl Write) -> Result<AppendReport> {
+    pub fn append(
+        &self,
+        overlay: &Overlay,
+        codec: Codec,
+        out: &mut impl Write,
+    ) -> Result<AppendReport> {
         if let Some(f) = self.fault() {
             return Err(Error::BaseNotClean {
                 offset: f.offset,
@@ -467,16 +500,23 @@ impl Initrd {
             return Err(Error::BaseNotClean {
                 offset: r.offset,
                 rule: r.rule,
-                reason: format!("{} (the kernel would read the overlay as the rest of that entry)", r.message),
+                reason: format!(
+                    "{} (the kernel would read the overlay as the rest of that entry)",
+                    r.message
+                ),
             });
         }
-        if let Some(last) = self.segments.iter().rev().find(|s| s.kind != SegmentKind::Padding) {
-            if last.kind == SegmentKind::Compressed(crate::Compression::Lz4Legacy) {
-                return Err(Error::Lz4LegacyBase {
-                    segment: last.index,
-                    offset: last.offset,
-                });
-            }
+        if let Some(last) = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.kind != SegmentKind::Padding)
+            && last.kind == SegmentKind::Compressed(crate::Compression::Lz4Legacy)
+        {
+            return Err(Error::Lz4LegacyBase {
+                segment: last.index,
+                offset: last.offset,
+            });
         }
         let seg_of = |rec: usize| self.records[rec].segment;
         let (newc, adaptation) = overlay.to_newc_over(&self.model, &seg_of)?;
@@ -484,7 +524,8 @@ impl Initrd {
         let base_len = self.len();
         let padding = (APPEND_ALIGN - base_len % APPEND_ALIGN) % APPEND_ALIGN;
         self.source.copy_to(0, base_len, out)?;
-        out.write_all(&vec![0u8; padding as usize]).map_err(Error::Write)?;
+        out.write_all(&vec![0u8; padding as usize])
+            .map_err(Error::Write)?;
         out.write_all(&member).map_err(Error::Write)?;
         out.flush().map_err(Error::Write)?;
         Ok(AppendReport {

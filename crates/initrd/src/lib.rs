@@ -19,6 +19,8 @@ mod compression;
 mod decode;
 mod encode;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod initrd;
 mod limits;
 mod lint;

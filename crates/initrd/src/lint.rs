@@ -19,26 +19,94 @@ use crate::segment::SegmentKind;
 
 /// Every rule id lint can report, with a one-line description.
 pub const RULES: &[(&str, &str)] = &[
-    ("xz-unsupported-check", "xz member with a CRC64/SHA-256 check: the kernel stops unpacking"),
-    ("lz4-frame-format", "LZ4 frame instead of legacy lz4: the kernel stops unpacking"),
-    ("lz4-legacy-not-last", "a member after a legacy-lz4 member is lost"),
-    ("misaligned-newc", "uncompressed cpio member not 4-byte aligned: the kernel stops unpacking"),
-    ("broken-padding", "member at an unaligned offset after an uncompressed entry: the kernel stops"),
-    ("unknown-magic", "bytes that are neither padding, cpio nor a known compression (trailing garbage)"),
-    ("junk-in-member", "a compressed member whose content is not clean cpio: the kernel stops"),
-    ("corrupt-member", "a compressed member that does not decode: the kernel stops"),
-    ("bad-cpio-header", "a cpio header the kernel refuses (odc, no magic, unterminated name)"),
-    ("unsupported-compression", "a member repack cannot decode (lzo): it cannot be checked"),
-    ("gzip-header-flags", "gzip header fields the kernel does not parse"),
-    ("gzip-trailer-mismatch", "gzip trailer CRC/size does not match the data"),
-    ("cpio-crc-format", "newc-with-checksum (070702) entries, refused by older kernels"),
-    ("data-past-end", "a cpio entry whose data runs past the end of the image"),
-    ("missing-parent", "an entry whose parent directory does not exist: silently dropped"),
-    ("entry-dropped", "an entry the kernel cannot create (something in the way)"),
-    ("entry-ignored", "a header the kernel skips (bad name size, long symlink, body on non-file)"),
-    ("hardlink-overwrite", "a file written over a hard-linked path: every link changes"),
-    ("microcode-not-early", "early microcode outside the leading uncompressed cpio archives"),
-    ("path-escape", "a name with `..` components or an absolute path"),
+    (
+        "xz-unsupported-check",
+        "xz member with a CRC64/SHA-256 check: the kernel stops unpacking",
+    ),
+    (
+        "lz4-frame-format",
+        "LZ4 frame instead of legacy lz4: the kernel stops unpacking",
+    ),
+    (
+        "lz4-legacy-not-last",
+        "a member after a legacy-lz4 member is lost",
+    ),
+    (
+        "misaligned-newc",
+        "uncompressed cpio member not 4-byte aligned: the kernel stops unpacking",
+    ),
+    (
+        "broken-padding",
+        "member at an unaligned offset after an uncompressed entry: the kernel stops",
+    ),
+    (
+        "unknown-magic",
+        "bytes that are neither padding, cpio nor a known compression (trailing garbage)",
+    ),
+    (
+        "junk-in-member",
+        "a compressed member whose content is not clean cpio: the kernel stops",
+    ),
+    (
+        "corrupt-member",
+        "a compressed member that does not decode: the kernel stops",
+    ),
+    (
+        "bad-cpio-header",
+        "a cpio header the kernel refuses (odc, no magic, unterminated name)",
+    ),
+    (
+        "cpio-bad-checksum",
+        "a 070702 entry whose data does not match its checksum: the kernel stops",
+    ),
+    (
+        "unsupported-compression",
+        "a member repack cannot decode (lzo): it cannot be checked",
+    ),
+    (
+        "gzip-header-flags",
+        "gzip header fields the kernel does not parse",
+    ),
+    (
+        "gzip-trailer-mismatch",
+        "gzip trailer CRC/size does not match the data",
+    ),
+    (
+        "cpio-crc-format",
+        "newc-with-checksum (070702) entries, refused by older kernels",
+    ),
+    (
+        "data-past-end",
+        "a cpio entry whose data runs past the end of the image",
+    ),
+    (
+        "missing-parent",
+        "an entry whose parent directory does not exist: silently dropped",
+    ),
+    (
+        "entry-dropped",
+        "an entry the kernel cannot create (something in the way)",
+    ),
+    (
+        "entry-ignored",
+        "a header the kernel skips (bad name size, long symlink, body on non-file)",
+    ),
+    (
+        "hardlink-overwrite",
+        "a file written over a hard-linked path: every link changes",
+    ),
+    (
+        "dir-replaces-symlink",
+        "a directory entry over a symlink (e.g. `bin -> usr/bin`): the link is replaced",
+    ),
+    (
+        "microcode-not-early",
+        "early microcode outside the leading uncompressed cpio archives",
+    ),
+    (
+        "path-escape",
+        "a name with `..` components or an absolute path",
+    ),
 ];
 
 /// One problem, where it is and why it matters.
@@ -128,7 +196,9 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
         .iter()
         .position(|s| !matches!(s.kind, SegmentKind::Newc | SegmentKind::Padding))
         .unwrap_or(segments.len());
-    let starts_with_newc = segments.first().is_some_and(|s| s.kind == SegmentKind::Newc);
+    let starts_with_newc = segments
+        .first()
+        .is_some_and(|s| s.kind == SegmentKind::Newc);
 
     let model = initrd.model();
     for (i, r) in initrd.records().iter().enumerate() {
@@ -140,13 +210,25 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
         };
         let where_ = match seg.kind {
             SegmentKind::Newc => format!("segment {}", seg.index),
-            _ => format!("segment {} ({}) at output byte {}", seg.index, seg.kind.name(), r.raw.header_pos),
+            _ => format!(
+                "segment {} ({}) at output byte {}",
+                seg.index,
+                seg.kind.name(),
+                r.raw.header_pos
+            ),
         };
-        let f = |rule, msg: String| Finding::new(at, rule, msg).segment(seg.index).path(name.clone());
+        let f = |rule, msg: String| {
+            Finding::new(at, rule, msg)
+                .segment(seg.index)
+                .path(name.clone())
+        };
         if r.raw.is_trailer {
             continue;
         }
-        if r.raw.ignored.is_none() && (r.raw.name.first() == Some(&b'/') || r.raw.name.split(|&b| b == b'/').any(|c| c == b"..")) {
+        if r.raw.ignored.is_none()
+            && (r.raw.name.first() == Some(&b'/')
+                || r.raw.name.split(|&b| b == b'/').any(|c| c == b".."))
+        {
             findings.push(f(
                 "path-escape",
                 format!("entry `{name}` in {where_} has an absolute name or a `..` component; tools that unpack to disk may write outside the target"),
@@ -155,7 +237,10 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
         match &model.fates[i] {
             Fate::Ignored => {
                 let why = r.raw.ignored.map(|g| g.reason()).unwrap_or("ignored");
-                findings.push(f("entry-ignored", format!("entry `{name}` in {where_} is skipped by the kernel: {why}")));
+                findings.push(f(
+                    "entry-ignored",
+                    format!("entry `{name}` in {where_} is skipped by the kernel: {why}"),
+                ));
             }
             Fate::Dropped { reason } => {
                 let rule = match reason {
@@ -164,13 +249,17 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
                 };
                 findings.push(f(
                     rule,
-                    format!("entry `{name}` in {where_} is silently dropped by the kernel: {}", reason.describe()),
+                    format!(
+                        "entry `{name}` in {where_} is silently dropped by the kernel: {}",
+                        reason.describe()
+                    ),
                 ));
             }
             _ => {}
         }
         let norm = crate::model::normalize(&r.raw.name);
-        let is_ucode = norm.starts_with(MICROCODE_DIR) && r.raw.header.mode & crate::newc::S_IFMT == crate::newc::S_IFREG;
+        let is_ucode = norm.starts_with(MICROCODE_DIR)
+            && r.raw.header.mode & crate::newc::S_IFMT == crate::newc::S_IFREG;
         if is_ucode && !(starts_with_newc && r.segment < early_end) {
             findings.push(f(
                 "microcode-not-early",
@@ -197,13 +286,42 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
                     "entry `{name}` in segment {} overwrites a file that is hard-linked{from} to {}; the kernel truncates \
                      and rewrites the shared inode, so those paths change too (write a symlink entry at the path first)",
                     seg.index,
-                    so.others.join(", ")
+                    summarize(&so.others)
                 ),
             )
             .segment(seg.index)
             .path(name),
         );
     }
+    for (rec, old, path) in &model.replaced_symlinks {
+        let r = &initrd.records()[*rec];
+        let seg = &segments[r.segment];
+        let from = old
+            .map(|o| format!(" from segment {}", initrd.records()[o].segment))
+            .unwrap_or_default();
+        findings.push(
+            Finding::new(
+                if seg.kind == SegmentKind::Newc { r.raw.header_pos } else { seg.offset },
+                "dir-replaces-symlink",
+                format!(
+                    "directory entry `{}` in segment {} replaces the symlink `{path}`{from}; the kernel unlinks the                      symlink and creates an empty directory, so everything reached through it disappears (a merged-/usr                      `bin` or `lib` link breaks the boot); leave existing directories out of the overlay",
+                    String::from_utf8_lossy(&r.raw.name),
+                    seg.index
+                ),
+            )
+            .segment(seg.index)
+            .path(path.clone()),
+        );
+    }
     findings.sort_by(|a, b| (a.offset, a.rule).cmp(&(b.offset, b.rule)));
     LintReport { findings }
+}
+
+/// At most five paths, then a count.
+fn summarize(paths: &[String]) -> String {
+    let mut s = paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if paths.len() > 5 {
+        s.push_str(&format!(" and {} more", paths.len() - 5));
+    }
+    s
 }

@@ -37,6 +37,8 @@ pub(crate) enum MachineFault {
     NoMagic,
     /// A name not terminated by NUL.
     Malformed,
+    /// A `070702` file whose byte sum differs from its header's check field.
+    BadChecksum,
 }
 
 impl MachineFault {
@@ -47,6 +49,7 @@ impl MachineFault {
             MachineFault::Odc => "incorrect cpio method used: use -H newc option",
             MachineFault::NoMagic => "no cpio magic",
             MachineFault::Malformed => "malformed archive",
+            MachineFault::BadChecksum => "bad data checksum",
         }
     }
 }
@@ -102,9 +105,20 @@ pub(crate) trait Sink {
 enum St {
     Start,
     Reset,
-    Header { buf: Box<[u8; HEADER_LEN]>, have: usize },
-    Name { buf: Vec<u8>, need: usize },
-    Data { remaining: u64, present: u64 },
+    Header {
+        buf: Box<[u8; HEADER_LEN]>,
+        have: usize,
+    },
+    Name {
+        buf: Vec<u8>,
+        need: usize,
+    },
+    Data {
+        remaining: u64,
+        present: u64,
+        /// Byte sum of the body, for `070702` entries.
+        sum: u32,
+    },
     Skip,
     Failed,
 }
@@ -247,10 +261,19 @@ impl Machine {
                         return (i, Outcome::Stopped);
                     }
                 }
-                St::Data { remaining, present } => {
+                St::Data {
+                    remaining,
+                    present,
+                    sum,
+                } => {
                     let n = (*remaining).min((input.len() - i) as u64) as usize;
                     if n > 0 {
                         sink.data(&input[i..i + n]);
+                        if self.magic == Magic::Crc {
+                            *sum = input[i..i + n]
+                                .iter()
+                                .fold(*sum, |a, &b| a.wrapping_add(u32::from(b)));
+                        }
                     }
                     *remaining -= n as u64;
                     *present += n as u64;
@@ -260,10 +283,14 @@ impl Machine {
                         return (i, Outcome::More);
                     }
                     sink.end(*present);
+                    if self.magic == Magic::Crc && *sum != self.header.check {
+                        return self.fail(i, MachineFault::BadChecksum);
+                    }
                     self.st = St::Skip;
                 }
                 St::Skip => {
-                    let n = (self.next_header.saturating_sub(self.pos)).min((input.len() - i) as u64);
+                    let n =
+                        (self.next_header.saturating_sub(self.pos)).min((input.len() - i) as u64);
                     i += n as usize;
                     self.pos += n;
                     if self.pos < self.next_header {
@@ -336,7 +363,10 @@ impl Machine {
         if buf[name_len - 1] != 0 {
             return Some(MachineFault::Malformed);
         }
-        let name_end = buf[..name_len].iter().position(|&b| b == 0).unwrap_or(name_len);
+        let name_end = buf[..name_len]
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(name_len);
         let name = buf[..name_end].to_vec();
         let is_trailer = self.ignored.is_none() && name == newc::TRAILER.as_bytes();
         let is_link = h.mode & S_IFMT == S_IFLNK && self.ignored.is_none();
@@ -366,6 +396,7 @@ impl Machine {
             St::Data {
                 remaining: u64::from(h.filesize),
                 present: 0,
+                sum: 0,
             }
         } else {
             St::Skip

@@ -25,6 +25,8 @@ pub(crate) enum NodeKind {
     Dir {
         children: BTreeMap<Vec<u8>, NodeId>,
         parent: NodeId,
+        /// Its name in the parent (empty for the root); directories have exactly one.
+        name: Vec<u8>,
     },
     File,
     Symlink(Vec<u8>),
@@ -78,10 +80,14 @@ impl DropReason {
             DropReason::MissingParent { missing } => {
                 format!("its parent directory `{missing}` does not exist when it is unpacked")
             }
-            DropReason::NotADirectory { component } => format!("`{component}` on its path is not a directory"),
+            DropReason::NotADirectory { component } => {
+                format!("`{component}` on its path is not a directory")
+            }
             DropReason::SymlinkLoop => "too many levels of symbolic links on its path".into(),
             DropReason::Occupied => "a non-empty directory is in the way".into(),
-            DropReason::LinkTargetMissing => "it is a hard link whose first name no longer exists".into(),
+            DropReason::LinkTargetMissing => {
+                "it is a hard link whose first name no longer exists".into()
+            }
         }
     }
 }
@@ -102,6 +108,8 @@ pub(crate) struct Model {
     pub nodes: Vec<Node>,
     pub fates: Vec<Fate>,
     pub shared_overwrites: Vec<SharedOverwrite>,
+    /// Directory entries that replaced a symlink: (record, record of the symlink, path).
+    pub replaced_symlinks: Vec<(usize, Option<usize>, String)>,
     /// Per record: the path where it landed (after following directory symlinks).
     pub landed: Vec<Option<String>>,
 }
@@ -135,6 +143,7 @@ impl Model {
                 kind: NodeKind::Dir {
                     children: BTreeMap::new(),
                     parent: ROOT,
+                    name: Vec::new(),
                 },
                 record: None,
                 content: None,
@@ -142,6 +151,7 @@ impl Model {
             }],
             fates: vec![Fate::Applied; records.len()],
             shared_overwrites: Vec::new(),
+            replaced_symlinks: Vec::new(),
             landed: vec![None; records.len()],
         };
         let mut table: HashMap<(u32, u32, u32, u32), Vec<u8>> = HashMap::new();
@@ -156,17 +166,36 @@ impl Model {
     /// rewritten inode at the end and was not bound to it again after the overwrite (an
     /// archive that re-creates a whole hard-link group restores every member).
     fn keep_lasting_overwrites(&mut self) {
+        if self.shared_overwrites.is_empty() {
+            return;
+        }
         let mut binder: HashMap<&str, usize> = HashMap::new();
         for (i, p) in self.landed.iter().enumerate() {
             if let (Some(p), false) = (p, matches!(self.fates[i], Fate::Dropped { .. })) {
                 binder.insert(p.as_str(), i);
             }
         }
+        // One walk for all overwrites: the final paths of every shared inode.
+        let wanted: std::collections::HashSet<NodeId> =
+            self.shared_overwrites.iter().map(|s| s.node).collect();
+        let mut paths: HashMap<NodeId, Vec<String>> = HashMap::new();
+        self.walk(ROOT, "", &mut |path, id| {
+            if wanted.contains(&id) {
+                paths.entry(id).or_default().push(path.to_string());
+            }
+        });
         let mut kept = Vec::new();
         for mut so in std::mem::take(&mut self.shared_overwrites) {
-            so.others.retain(|p| {
-                self.resolve(p, false) == Some(so.node) && binder.get(p.as_str()).is_none_or(|&b| b < so.record)
-            });
+            let me = self.landed[so.record].as_deref();
+            so.others = paths
+                .get(&so.node)
+                .into_iter()
+                .flatten()
+                .filter(|p| {
+                    Some(p.as_str()) != me && binder.get(p.as_str()).is_none_or(|&b| b < so.record)
+                })
+                .cloned()
+                .collect();
             if !so.others.is_empty() {
                 kept.push(so);
             }
@@ -199,15 +228,13 @@ impl Model {
     pub(crate) fn dir_path(&self, mut dir: NodeId) -> String {
         let mut parts = Vec::new();
         while dir != ROOT {
-            let p = self.parent_of(dir);
-            let name = self
-                .children(p)
-                .iter()
-                .find(|&(_, &c)| c == dir)
-                .map(|(n, _)| String::from_utf8_lossy(n).into_owned())
-                .unwrap_or_default();
-            parts.push(name);
-            dir = p;
+            match &self.nodes[dir].kind {
+                NodeKind::Dir { parent, name, .. } => {
+                    parts.push(String::from_utf8_lossy(name).into_owned());
+                    dir = *parent;
+                }
+                _ => break,
+            }
         }
         parts.reverse();
         parts.join("/")
@@ -216,13 +243,21 @@ impl Model {
     fn join(&self, dir: NodeId, name: &[u8]) -> String {
         let d = self.dir_path(dir);
         let n = String::from_utf8_lossy(name);
-        if d.is_empty() { n.into_owned() } else { format!("{d}/{n}") }
+        if d.is_empty() {
+            n.into_owned()
+        } else {
+            format!("{d}/{n}")
+        }
     }
 
     /// Walks `name` from `start`; every component but the last must be a directory
     /// (symlinks followed).
     fn lookup_parent(&self, start: NodeId, name: &[u8], depth: &mut u32) -> Lookup {
-        let base = if name.first() == Some(&b'/') { ROOT } else { start };
+        let base = if name.first() == Some(&b'/') {
+            ROOT
+        } else {
+            start
+        };
         let comps = components(name);
         let Some((last, init)) = comps.split_last() else {
             return Lookup::Found(base, None);
@@ -304,25 +339,20 @@ impl Model {
 
     /// Resolves `path` from the root, following symlinks; the node if it exists.
     pub(crate) fn resolve(&self, path: &str, follow_last: bool) -> Option<NodeId> {
-        self.resolve_from(ROOT, path.as_bytes(), follow_last, &mut 0).ok().flatten()
-    }
-
-    /// Other paths (besides `except` in `dir`) that point at node `n`.
-    pub(crate) fn paths_of(&self, n: NodeId) -> Vec<String> {
-        let mut out = Vec::new();
-        self.walk(ROOT, "", &mut |path, id| {
-            if id == n {
-                out.push(path.to_string());
-            }
-        });
-        out
+        self.resolve_from(ROOT, path.as_bytes(), follow_last, &mut 0)
+            .ok()
+            .flatten()
     }
 
     /// Depth-first walk over every (path, node) below `dir`, sorted by name.
     pub(crate) fn walk(&self, dir: NodeId, prefix: &str, f: &mut dyn FnMut(&str, NodeId)) {
         for (name, &id) in self.children(dir) {
             let name = String::from_utf8_lossy(name);
-            let path = if prefix.is_empty() { name.into_owned() } else { format!("{prefix}/{name}") };
+            let path = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
             f(&path, id);
             if matches!(self.nodes[id].kind, NodeKind::Dir { .. }) {
                 self.walk(id, &path, f);
@@ -362,10 +392,15 @@ impl Model {
         if want != 0 && have == want {
             return Some(n);
         }
-        if let NodeKind::Dir { children, .. } = &self.nodes[n].kind {
-            if !children.is_empty() {
-                return Some(n); // rmdir fails
-            }
+        if want == S_IFDIR && have == S_IFLNK {
+            let path = self.join(dir, last);
+            self.replaced_symlinks
+                .push((by, self.nodes[n].record, path));
+        }
+        if let NodeKind::Dir { children, .. } = &self.nodes[n].kind
+            && !children.is_empty()
+        {
+            return Some(n); // rmdir fails
         }
         self.children_mut(dir).remove(last);
         self.nodes[n].links -= 1;
@@ -414,14 +449,23 @@ impl Model {
         };
         self.landed[i] = Some(self.join(dir, &last));
         let want = if kind == S_IFLNK { 0 } else { kind };
-        let existing = self.clean(dir, &last, if kind == S_IFREG || kind == S_IFDIR { want } else { 0 }, i);
+        let existing = self.clean(
+            dir,
+            &last,
+            if kind == S_IFREG || kind == S_IFDIR {
+                want
+            } else {
+                0
+            },
+            i,
+        );
         match kind {
             S_IFDIR => match existing {
                 Some(n) if matches!(self.nodes[n].kind, NodeKind::Dir { .. }) => {
-                    if let Some(o) = self.nodes[n].record {
-                        if self.fates[o] == Fate::Applied {
-                            self.fates[o] = Fate::Overridden { by: i };
-                        }
+                    if let Some(o) = self.nodes[n].record
+                        && self.fates[o] == Fate::Applied
+                    {
+                        self.fates[o] = Fate::Overridden { by: i };
                     }
                     self.nodes[n].record = Some(i);
                 }
@@ -435,6 +479,7 @@ impl Model {
                         NodeKind::Dir {
                             children: BTreeMap::new(),
                             parent: dir,
+                            name: last.clone(),
                         },
                         i,
                     );
@@ -455,13 +500,11 @@ impl Model {
                     Some(n) if matches!(self.nodes[n].kind, NodeKind::File) => {
                         // O_TRUNC on the existing inode: every hard link of it changes.
                         if self.nodes[n].links > 1 {
-                            let me = self.join(dir, &last);
-                            let others = self.paths_of(n).into_iter().filter(|p| *p != me).collect();
                             self.shared_overwrites.push(SharedOverwrite {
                                 record: i,
                                 node: n,
                                 original: self.nodes[n].record,
-                                others,
+                                others: Vec::new(),
                             });
                         }
                         self.mark_overridden(n, i);
@@ -518,7 +561,8 @@ impl Model {
     fn hard_link(&mut self, i: usize, dir: NodeId, last: &[u8], old: &[u8], writes: bool) {
         let _ = self.clean(dir, last, 0, i);
         let target = self.resolve_from(ROOT, old, false, &mut 0).ok().flatten();
-        let Some(t) = target.filter(|&t| !matches!(self.nodes[t].kind, NodeKind::Dir { .. })) else {
+        let Some(t) = target.filter(|&t| !matches!(self.nodes[t].kind, NodeKind::Dir { .. }))
+        else {
             self.fates[i] = Fate::Dropped {
                 reason: DropReason::LinkTargetMissing,
             };
@@ -533,10 +577,11 @@ impl Model {
         self.children_mut(dir).insert(last.to_vec(), t);
         self.nodes[t].links += 1;
         if writes {
-            if let Some(c) = self.nodes[t].content {
-                if self.fates[c] == Fate::Applied && self.nodes[t].record != Some(c) {
-                    self.fates[c] = Fate::Overridden { by: i };
-                }
+            if let Some(c) = self.nodes[t].content
+                && self.fates[c] == Fate::Applied
+                && self.nodes[t].record != Some(c)
+            {
+                self.fates[c] = Fate::Overridden { by: i };
             }
             self.nodes[t].content = Some(i);
         }

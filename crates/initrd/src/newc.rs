@@ -122,7 +122,7 @@ pub fn align4(n: u64) -> u64 {
 /// The caller guarantees `name` has no NUL and `data.len()` fits in 32 bits.
 pub fn write_entry(out: &mut Vec<u8>, h: &Header, name: &str, data: &[u8]) {
     let start = out.len();
-    debug_assert!(start % 4 == 0, "newc entries start 4-aligned");
+    debug_assert!(start.is_multiple_of(4), "newc entries start 4-aligned");
     let namesize = name.len() + 1;
     let filesize = data.len();
     let fields = [

@@ -116,7 +116,11 @@ impl Overlay {
     }
 
     /// The archive adapted to `base` (see the module doc).
-    pub(crate) fn to_newc_over(&self, base: &Model, segment_of: &dyn Fn(usize) -> usize) -> Result<(Vec<u8>, Adaptation)> {
+    pub(crate) fn to_newc_over(
+        &self,
+        base: &Model,
+        segment_of: &dyn Fn(usize) -> usize,
+    ) -> Result<(Vec<u8>, Adaptation)> {
         self.write(Some((base, segment_of)))
     }
 
@@ -137,11 +141,18 @@ impl Overlay {
                         return Err(bad("newc cannot hold files of 4 GiB or more"));
                     }
                 }
-                Item::Dir { mode } if *mode > 0o7777 => return Err(bad("mode has bits beyond 0o7777")),
+                Item::Dir { mode } if *mode > 0o7777 => {
+                    return Err(bad("mode has bits beyond 0o7777"));
+                }
                 Item::Dir { .. } => {}
                 Item::Symlink { target } => {
-                    if target.is_empty() || target.contains('\0') || target.len() as u64 >= newc::PATH_MAX {
-                        return Err(bad("symlink target must be non-empty, without NUL, shorter than 4096 bytes"));
+                    if target.is_empty()
+                        || target.contains('\0')
+                        || target.len() as u64 >= newc::PATH_MAX
+                    {
+                        return Err(bad(
+                            "symlink target must be non-empty, without NUL, shorter than 4096 bytes",
+                        ));
                     }
                 }
             }
@@ -152,20 +163,23 @@ impl Overlay {
         // A parent must not be a file or symlink of the overlay itself.
         for path in map.keys() {
             for parent in ancestors(path) {
-                if let Some(item) = map.get(parent) {
-                    if !matches!(item, Item::Dir { .. }) {
-                        return Err(Error::InvalidOverlay {
-                            path: path.clone(),
-                            reason: format!("its parent `{parent}` is not a directory of the overlay"),
-                        });
-                    }
+                if let Some(item) = map.get(parent)
+                    && !matches!(item, Item::Dir { .. })
+                {
+                    return Err(Error::InvalidOverlay {
+                        path: path.clone(),
+                        reason: format!("its parent `{parent}` is not a directory of the overlay"),
+                    });
                 }
             }
         }
         Ok(map)
     }
 
-    fn write(&self, base: Option<(&Model, &dyn Fn(usize) -> usize)>) -> Result<(Vec<u8>, Adaptation)> {
+    fn write(
+        &self,
+        base: Option<(&Model, &dyn Fn(usize) -> usize)>,
+    ) -> Result<(Vec<u8>, Adaptation)> {
         let items = self.validated()?;
         // (path, is_shim) -> entry; the shim sorts just before its file.
         let mut entries: BTreeMap<(String, u8), (u32, Vec<u8>)> = BTreeMap::new();
@@ -179,56 +193,59 @@ impl Overlay {
             }
         }
         for dir in implicit {
-            if let Some((model, seg)) = base {
-                if let Some(n) = model.resolve(&dir, true) {
-                    match model.nodes[n].kind {
-                        NodeKind::Dir { .. } => {
-                            adapt.existing_dirs.push(dir);
-                            continue;
-                        }
-                        _ => {
-                            return Err(Error::WouldReplace {
-                                path: dir,
-                                what: "a non-directory (a directory entry would replace it)",
-                                segment: model.nodes[n].record.map(seg).unwrap_or(0),
-                            });
-                        }
+            if let Some((model, seg)) = base
+                && let Some(n) = model.resolve(&dir, true)
+            {
+                match model.nodes[n].kind {
+                    NodeKind::Dir { .. } => {
+                        adapt.existing_dirs.push(dir);
+                        continue;
+                    }
+                    _ => {
+                        return Err(Error::WouldReplace {
+                            path: dir,
+                            what: "a non-directory (a directory entry would replace it)",
+                            segment: model.nodes[n].record.map(seg).unwrap_or(0),
+                        });
                     }
                 }
             }
             entries.insert((dir, 1), (S_IFDIR | 0o755, Vec::new()));
         }
         for (path, item) in &items {
-            if let Some((model, seg)) = base {
-                if let Some(n) = model.resolve(path, false) {
-                    let node = &model.nodes[n];
-                    let segment = node.record.map(seg).unwrap_or(0);
-                    match (&node.kind, item) {
-                        (NodeKind::Dir { children, .. }, Item::File { .. } | Item::Symlink { .. })
-                            if !children.is_empty() =>
-                        {
-                            return Err(Error::WouldReplace {
-                                path: path.clone(),
-                                what: "a non-empty directory (the kernel would drop the entry)",
-                                segment,
-                            });
-                        }
-                        (NodeKind::Symlink(_) | NodeKind::File | NodeKind::Special, Item::Dir { .. }) => {
-                            return Err(Error::WouldReplace {
-                                path: path.clone(),
-                                what: "a non-directory (a directory entry would replace it)",
-                                segment,
-                            });
-                        }
-                        (NodeKind::File, Item::File { .. }) if node.links > 1 => {
-                            entries.insert(
-                                (path.clone(), 0),
-                                (S_IFLNK | 0o777, UNLINK_SHIM_TARGET.as_bytes().to_vec()),
-                            );
-                            adapt.unlinked_hardlinks.push(path.clone());
-                        }
-                        _ => {}
+            if let Some((model, seg)) = base
+                && let Some(n) = model.resolve(path, false)
+            {
+                let node = &model.nodes[n];
+                let segment = node.record.map(seg).unwrap_or(0);
+                match (&node.kind, item) {
+                    (NodeKind::Dir { children, .. }, Item::File { .. } | Item::Symlink { .. })
+                        if !children.is_empty() =>
+                    {
+                        return Err(Error::WouldReplace {
+                            path: path.clone(),
+                            what: "a non-empty directory (the kernel would drop the entry)",
+                            segment,
+                        });
                     }
+                    (
+                        NodeKind::Symlink(_) | NodeKind::File | NodeKind::Special,
+                        Item::Dir { .. },
+                    ) => {
+                        return Err(Error::WouldReplace {
+                            path: path.clone(),
+                            what: "a non-directory (a directory entry would replace it)",
+                            segment,
+                        });
+                    }
+                    (NodeKind::File, Item::File { .. }) if node.links > 1 => {
+                        entries.insert(
+                            (path.clone(), 0),
+                            (S_IFLNK | 0o777, UNLINK_SHIM_TARGET.as_bytes().to_vec()),
+                        );
+                        adapt.unlinked_hardlinks.push(path.clone());
+                    }
+                    _ => {}
                 }
             }
             let e = match item {
@@ -297,7 +314,10 @@ mod tests {
 
     #[test]
     fn parents_come_first_and_sorted() {
-        let o = Overlay::new().mtime(1).file("a/b/c", 0o644, b"x".to_vec()).symlink("a/l", "b");
+        let o = Overlay::new()
+            .mtime(1)
+            .file("a/b/c", 0o644, b"x".to_vec())
+            .symlink("a/l", "b");
         let bytes = o.to_newc().unwrap();
         let names: Vec<String> = crate::testing::names(&bytes);
         assert_eq!(names, ["a", "a/b", "a/b/c", "a/l", "TRAILER!!!"]);
@@ -306,15 +326,35 @@ mod tests {
     #[test]
     fn rejects_escapes_and_duplicates() {
         for p in ["/etc/x", "../x", "a/../b", "a//b", "a/", "", "TRAILER!!!"] {
-            assert!(Overlay::new().file(p, 0o644, Vec::new()).to_newc().is_err(), "{p}");
+            assert!(
+                Overlay::new().file(p, 0o644, Vec::new()).to_newc().is_err(),
+                "{p}"
+            );
         }
-        assert!(Overlay::new().file("a", 0o644, Vec::new()).dir("a", 0o755).to_newc().is_err());
-        assert!(Overlay::new().file("a", 0o644, Vec::new()).file("a/b", 0o644, Vec::new()).to_newc().is_err());
+        assert!(
+            Overlay::new()
+                .file("a", 0o644, Vec::new())
+                .dir("a", 0o755)
+                .to_newc()
+                .is_err()
+        );
+        assert!(
+            Overlay::new()
+                .file("a", 0o644, Vec::new())
+                .file("a/b", 0o644, Vec::new())
+                .to_newc()
+                .is_err()
+        );
     }
 
     #[test]
     fn output_is_reproducible() {
-        let make = || Overlay::new().mtime(7).dir("z", 0o700).file("m/x", 0o755, b"#!/bin/sh\n".to_vec());
+        let make = || {
+            Overlay::new()
+                .mtime(7)
+                .dir("z", 0o700)
+                .file("m/x", 0o755, b"#!/bin/sh\n".to_vec())
+        };
         assert_eq!(make().to_newc().unwrap(), make().to_newc().unwrap());
         for c in crate::Codec::ALL {
             let a = c.compress(&make().to_newc().unwrap()).unwrap();

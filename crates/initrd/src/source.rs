@@ -65,7 +65,10 @@ impl Source {
             if got == 0 {
                 return Err(Error::Read {
                     offset: offset + done,
-                    source: io::Error::new(io::ErrorKind::UnexpectedEof, "image shrank while reading"),
+                    source: io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "image shrank while reading",
+                    ),
                 });
             }
             out.write_all(&buf[..got]).map_err(Error::Write)?;
@@ -112,6 +115,19 @@ impl<'a> Cursor<'a> {
             self.end = n;
         }
         Ok(&self.buf[self.start..self.end])
+    }
+
+    /// Moves to `pos`, keeping the buffered bytes when `pos` is inside them.
+    pub(crate) fn seek(&mut self, pos: u64) {
+        let buf_start = self.pos - self.start as u64;
+        let buf_end = self.pos + (self.end - self.start) as u64;
+        if pos >= buf_start && pos <= buf_end {
+            self.start = (pos - buf_start) as usize;
+        } else {
+            self.start = 0;
+            self.end = 0;
+        }
+        self.pos = pos;
     }
 
     pub(crate) fn consume(&mut self, n: usize) {

@@ -68,6 +68,7 @@ fn machine_fault_rule(f: MachineFault) -> &'static str {
         MachineFault::BrokenPadding => "broken-padding",
         MachineFault::JunkWithin => "junk-in-member",
         MachineFault::Odc | MachineFault::NoMagic | MachineFault::Malformed => "bad-cpio-header",
+        MachineFault::BadChecksum => "cpio-bad-checksum",
     }
 }
 
@@ -85,10 +86,30 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
     // Index of the newc segment that the next adjacent entry extends (None after a trailer).
     let mut open_newc: Option<usize> = None;
 
+    // One read window for the whole outer loop: uncompressed entries and padding are read
+    // through it; compressed members are decoded with their own readers.
+    let mut cur = Cursor::new(src, 0);
     while pos < len {
-        let head = decode::peek(src, pos, 6)?;
+        cur.seek(pos);
+        let head = {
+            let buf = cur.fill()?;
+            if buf.len() >= 6 {
+                buf[..6].to_vec()
+            } else {
+                decode::peek(src, pos, 6)?
+            }
+        };
+        if head.is_empty() {
+            return Err(Error::Read {
+                offset: pos,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the image shrank while it was read",
+                ),
+            });
+        }
         let b = head[0];
-        if b == b'0' && pos % 4 == 0 {
+        if b == b'0' && pos.is_multiple_of(4) {
             let seg = match open_newc {
                 Some(i) if scan.segments[i].end() == pos => i,
                 _ => push(&mut scan.segments, pos, SegmentKind::Newc),
@@ -103,7 +124,6 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
                 limit: limits.max_entries,
                 over_limit: false,
             };
-            let mut cur = Cursor::new(src, pos);
             let outcome = loop {
                 let buf = cur.fill()?;
                 if buf.is_empty() {
@@ -140,7 +160,11 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
                     let s = &mut scan.segments[seg];
                     s.len = len - s.offset;
                     s.fault = Some(Fault {
-                        offset: if f == MachineFault::BrokenPadding { at } else { pos },
+                        offset: if f == MachineFault::BrokenPadding {
+                            at
+                        } else {
+                            pos
+                        },
                         rule: machine_fault_rule(f),
                         message: uncompressed_fault_message(f, pos, at),
                     });
@@ -167,10 +191,12 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
         }
         if b == 0 {
             let start = pos;
-            let mut cur = Cursor::new(src, pos);
             loop {
                 let buf = cur.fill()?;
-                let (n, total) = (buf.iter().position(|&c| c != 0).unwrap_or(buf.len()), buf.len());
+                let (n, total) = (
+                    buf.iter().position(|&c| c != 0).unwrap_or(buf.len()),
+                    buf.len(),
+                );
                 cur.consume(n);
                 if n < total || total == 0 {
                     break;
@@ -178,7 +204,9 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
             }
             pos = cur.pos();
             match scan.segments.last_mut() {
-                Some(s) if s.kind == SegmentKind::Padding && s.end() == start => s.len += pos - start,
+                Some(s) if s.kind == SegmentKind::Padding && s.end() == start => {
+                    s.len += pos - start
+                }
                 _ => {
                     let i = push(&mut scan.segments, start, SegmentKind::Padding);
                     scan.segments[i].len = pos - start;
@@ -238,7 +266,8 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
                 scan.segments[seg].len = d.consumed;
                 scan.segments[seg].decompressed_len = Some(d.output);
                 if let Some((rule, message)) = d.remark {
-                    scan.remarks.push(Finding::new(pos, rule, message).segment(seg));
+                    scan.remarks
+                        .push(Finding::new(pos, rule, message).segment(seg));
                 }
                 if m.at_boundary() {
                     None
@@ -266,7 +295,15 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
                     ),
                 })
             }
-            Err(DecodeStop::Fault { offset, rule, message }) => Some(Fault { offset, rule, message }),
+            Err(DecodeStop::Fault {
+                offset,
+                rule,
+                message,
+            }) => Some(Fault {
+                offset,
+                rule,
+                message,
+            }),
         };
         if let Some(f) = fault {
             let s = &mut scan.segments[seg];
@@ -313,9 +350,11 @@ fn truncated_remark(scan: &mut Scan, pos: u64, added: usize) {
             r.raw.header.filesize,
             r.present
         ),
-        None => "a cpio header is cut off by the end of the image; the kernel silently ignores it".to_string(),
+        None => "a cpio header is cut off by the end of the image; the kernel silently ignores it"
+            .to_string(),
     };
-    scan.remarks.push(Finding::new(pos, "data-past-end", msg).segment(seg));
+    scan.remarks
+        .push(Finding::new(pos, "data-past-end", msg).segment(seg));
 }
 
 fn uncompressed_fault_message(f: MachineFault, pos: u64, at: u64) -> String {
@@ -328,7 +367,10 @@ fn uncompressed_fault_message(f: MachineFault, pos: u64, at: u64) -> String {
             "uncompressed cpio at byte {pos} is in the old portable (odc, 070707) format (kernel: \"incorrect cpio \
              method used: use -H newc option\")"
         ),
-        other => format!("uncompressed cpio entry at byte {pos}: kernel: \"{}\"", other.kernel_message()),
+        other => format!(
+            "uncompressed cpio entry at byte {pos}: kernel: \"{}\"",
+            other.kernel_message()
+        ),
     }
 }
 
@@ -390,9 +432,13 @@ fn finish(mut scan: Scan) -> Scan {
     // zero chunk word (and the zero word must be there).
     let segs = &scan.segments;
     for (i, s) in segs.iter().enumerate() {
-        if s.kind == SegmentKind::Compressed(Compression::Lz4Legacy) && s.fault.is_none() {
-            if let Some(next) = segs[i + 1..].iter().find(|n| n.kind != SegmentKind::Padding) {
-                scan.remarks.push(
+        if s.kind == SegmentKind::Compressed(Compression::Lz4Legacy)
+            && s.fault.is_none()
+            && let Some(next) = segs[i + 1..]
+                .iter()
+                .find(|n| n.kind != SegmentKind::Padding)
+        {
+            scan.remarks.push(
                     Finding::new(
                         next.offset,
                         "lz4-legacy-not-last",
@@ -404,7 +450,6 @@ fn finish(mut scan: Scan) -> Scan {
                     )
                     .segment(next.index),
                 );
-            }
         }
     }
     scan

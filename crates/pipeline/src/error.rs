@@ -41,18 +41,30 @@ impl PipelineError {
     /// metric label.
     pub fn kind(&self) -> &'static str {
         match self {
-            PipelineError::Watch(_) => "watch",
+            PipelineError::Watch(error) => error.kind(),
             PipelineError::Fetch(error) => error.kind(),
             PipelineError::Iso(error) => error.kind(),
             PipelineError::Initrd(error) => error.kind(),
             PipelineError::InitrdLint { .. } => "initrd-lint",
-            PipelineError::Boot(_) => "boot",
+            PipelineError::Boot(error) => error.kind(),
             PipelineError::NameClash { .. } => "recipe-name-clash",
             PipelineError::Assemble(error) => error.kind(),
             PipelineError::Publish(error) => error.kind(),
-            PipelineError::Catalog(_) => "catalog",
-            PipelineError::Menu(_) => "menu",
+            PipelineError::Catalog(error) => error.kind(),
+            PipelineError::Menu(error) => error.kind(),
             PipelineError::Task(_) => "task",
         }
     }
+}
+
+/// The error and all its causes on one line, as stored in the catalogue.
+pub(crate) fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

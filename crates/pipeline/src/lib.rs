@@ -67,7 +67,7 @@ impl<P: Publisher> Pipeline<P> {
         let result = self.run_unrecorded(recipe, reporter).await;
         let outcome = match &result {
             Ok(_) => CheckOutcome::Success,
-            Err(error) => CheckOutcome::failure(error.kind(), error.to_string()),
+            Err(error) => CheckOutcome::failure(error.kind(), error::describe_chain(error)),
         };
         if let Err(record_error) = self.catalog.record_check(&recipe.id, outcome).await {
             tracing::error!(recipe = %recipe.id, error = %record_error, "cannot record the check");

@@ -1,7 +1,7 @@
 //! Parse and query upstream checksum lists (`SHA256SUMS`, `CHECKSUM`, `sha256sums.txt`).
 //!
 //! [`parse_checksum_list`] turns the text of a list into a [`ChecksumList`] of
-//! [`ChecksumEntry`]s, one per file name, each with its [`Sha256Digest`]. Both forms the
+//! [`ChecksumEntry`]s, one per file name, each with its [`Sha256Digest`](repack_core::Sha256Digest). Both forms the
 //! coreutils tools write are accepted, line by line and mixed if need be:
 //!
 //! ```text

@@ -11,12 +11,13 @@
 
 repack_say ()
 {
-	# live-boot sends our stdout to boot.log; a failure must reach the console itself.
+	# live-boot sends our stdout to boot.log, which reaches the console only through a
+	# background copy that a panic cuts short: write to the console itself.
 	for repack_out in ${REPACK_CONSOLE:-/dev/console}
 	do
 		if [ -w "${repack_out}" ] && echo "repack: $*" >> "${repack_out}" 2>/dev/null
 		then
-			break
+			return 0
 		fi
 	done
 	echo "repack: $*"

@@ -444,3 +444,92 @@ async fn non_http_url_is_refused() {
         .unwrap_err();
     assert_eq!(error.kind(), "fetch-invalid-url");
 }
+
+#[tokio::test]
+async fn file_shrunk_below_the_resume_offset_restarts_after_416() {
+    let server = TestServer::start().await;
+    let old = data(LEN, 10);
+    server.put(
+        "/a.iso",
+        FileSpec {
+            cut_after: Some(CUT),
+            ..FileSpec::new(old)
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let short = data(CUT / 2, 11);
+    let url = server.url("/a.iso");
+    let _ = fetcher(cache.path(), 0)
+        .fetch_iso(&url, digest(&short), &NoopReporter)
+        .await
+        .unwrap_err();
+    server.update("/a.iso", |spec| spec.data = short.clone().into());
+    let fetched = fetcher(cache.path(), 0)
+        .fetch_iso(&url, digest(&short), &NoopReporter)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(fetched.path).unwrap(), short);
+    let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 416, 200]);
+}
+
+#[tokio::test]
+async fn concurrent_fetches_of_one_iso_download_it_once() {
+    let server = TestServer::start().await;
+    let bytes = data(LEN, 12);
+    server.put("/a.iso", FileSpec::new(bytes.clone()));
+    let cache = tempfile::tempdir().unwrap();
+    let fetcher = fetcher(cache.path(), 0);
+    let url = server.url("/a.iso");
+    let (a, b) = tokio::join!(
+        fetcher.fetch_iso(&url, digest(&bytes), &NoopReporter),
+        fetcher.fetch_iso(&url, digest(&bytes), &NoopReporter),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.path, b.path);
+    assert!(a.from_cache != b.from_cache, "exactly one call downloaded");
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(std::fs::read(&a.path).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn small_checkpoints_during_a_download_leave_no_state_behind() {
+    let server = TestServer::start().await;
+    let bytes = data(LEN, 13);
+    server.put("/a.iso", FileSpec::new(bytes.clone()));
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = crate::config(cache.path(), 0);
+    config.checkpoint_bytes = 100_000;
+    let fetched = repack_fetch::Fetcher::new(config)
+        .unwrap()
+        .fetch_iso(&server.url("/a.iso"), digest(&bytes), &NoopReporter)
+        .await
+        .unwrap();
+    assert_eq!(fetched.sha256, digest(&bytes));
+    let left: Vec<_> = files_below(cache.path())
+        .into_iter()
+        .filter(|f| !f.ends_with(".lock"))
+        .collect();
+    assert_eq!(left, [iso_name(&bytes)]);
+}
+
+#[tokio::test]
+async fn encoded_body_is_refused_not_hashed() {
+    let server = TestServer::start().await;
+    let bytes = data(10_000, 14);
+    server.put(
+        "/a.iso",
+        FileSpec {
+            content_encoding: Some("gzip".into()),
+            ..FileSpec::new(bytes.clone())
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let error = fetcher(cache.path(), 2)
+        .fetch_iso(&server.url("/a.iso"), digest(&bytes), &NoopReporter)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), "fetch-protocol", "{error}");
+    assert!(error.to_string().contains("gzip"), "{error}");
+    assert_eq!(server.requests().len(), 1, "not retried");
+}

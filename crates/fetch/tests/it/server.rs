@@ -31,6 +31,8 @@ pub struct FileSpec {
     pub fail_times: usize,
     /// Send the body chunked, without `Content-Length`.
     pub chunked: bool,
+    /// Claim this `Content-Encoding` (the bytes are sent as they are).
+    pub content_encoding: Option<String>,
 }
 
 impl FileSpec {
@@ -158,6 +160,9 @@ fn respond(shared: &Shared, request: &Recorded) -> (Response, u16, usize) {
     }
     if let Some(modified) = &file.last_modified {
         builder = builder.header(header::LAST_MODIFIED, modified);
+    }
+    if let Some(coding) = &file.content_encoding {
+        builder = builder.header(header::CONTENT_ENCODING, coding);
     }
     if let Some(content_type) = &file.content_type {
         builder = builder.header(header::CONTENT_TYPE, content_type);

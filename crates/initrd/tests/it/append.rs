@@ -1,1 +1,216 @@
-//! append tests.
+//! Append: the base is copied unchanged, the overlay lands 4096-aligned, and the overlay
+//! adapts to the base (existing directories and directory symlinks kept, hard links
+//! unlinked first) or the append is refused with nothing written.
+
+use repack_initrd::newc::{S_IFDIR, S_IFREG};
+use repack_initrd::{Codec, Error, Initrd, Limits, Overlay};
+
+use crate::support::{Image, Newc};
+
+fn base() -> Vec<u8> {
+    let early = Newc::new()
+        .dir("kernel")
+        .dir("kernel/x86")
+        .dir("kernel/x86/microcode")
+        .file("kernel/x86/microcode/AuthenticAMD.bin", &[1; 100])
+        .trailer();
+    let main = Newc::new()
+        .dir("usr")
+        .dir("usr/lib")
+        .dir("usr/bin")
+        .symlink("lib", "usr/lib")
+        .symlink("bin", "usr/bin")
+        .entry("tmp", S_IFDIR | 0o1777, 2, None, b"")
+        .entry("usr/bin/busybox", S_IFREG | 0o755, 2, Some(9), b"")
+        .entry("usr/bin/wget", S_IFREG | 0o755, 2, Some(9), b"BB")
+        .dir("scripts")
+        .dir("scripts/casper-premount")
+        .file(
+            "scripts/casper-premount/ORDER",
+            b"/scripts/casper-premount/10driver_updates\n",
+        )
+        .trailer();
+    let mut img = Image::new();
+    img.newc(&early).pad(512).member(Codec::Zstd, &main);
+    img.bytes
+}
+
+#[test]
+fn append_to_a_file_keeps_the_base_bytes_and_aligns_the_overlay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("initrd.img");
+    std::fs::write(&p, base()).unwrap();
+    let initrd = Initrd::open(&p).unwrap();
+    let o = Overlay::new().file(
+        "lib/live/boot/9999-repack.sh",
+        0o755,
+        b"#!/bin/sh\n".to_vec(),
+    );
+    let out_path = tmp.path().join("out.img");
+    let mut f = std::fs::File::create(&out_path).unwrap();
+    let r = initrd.append(&o, Codec::Gzip, &mut f).unwrap();
+    drop(f);
+    let out = std::fs::read(&out_path).unwrap();
+    assert_eq!(&out[..base().len()], &base()[..]);
+    assert!(
+        out[base().len()..r.overlay_offset as usize]
+            .iter()
+            .all(|&b| b == 0)
+    );
+    assert_eq!(r.overlay_offset % 4096, 0);
+    assert_eq!(out.len() as u64, r.total_len);
+    let lint = repack_initrd::lint(&out_path).unwrap();
+    assert!(lint.is_clean(), "{:#?}", lint.findings);
+}
+
+#[test]
+fn directory_symlinks_and_existing_directories_are_not_replaced() {
+    let initrd = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let o = Overlay::new()
+        .file(
+            "lib/live/boot/9999-repack.sh",
+            0o755,
+            b"#!/bin/sh\n".to_vec(),
+        )
+        .file("tmp/x", 0o644, b"x".to_vec());
+    let mut out = Vec::new();
+    let r = initrd.append(&o, Codec::Zstd, &mut out).unwrap();
+    assert_eq!(r.adaptation.existing_dirs, ["lib", "tmp"]);
+    let patched = Initrd::from_bytes(out, Limits::small()).unwrap();
+    let tree = patched.tree();
+    let find = |p: &str| {
+        tree.iter()
+            .find(|t| t.path == p)
+            .unwrap_or_else(|| panic!("{p} missing"))
+    };
+    assert_eq!(find("lib").symlink_target.as_deref(), Some("usr/lib"));
+    assert!(
+        tree.iter()
+            .any(|t| t.path == "usr/lib/live/boot/9999-repack.sh")
+    );
+    assert_eq!(find("tmp").mode & 0o7777, 0o1777);
+    assert_eq!(
+        patched.read_file("lib/live/boot/9999-repack.sh").unwrap(),
+        Some(b"#!/bin/sh\n".to_vec())
+    );
+    assert!(patched.lint().is_clean(), "{:#?}", patched.lint().findings);
+}
+
+#[test]
+fn a_hard_linked_path_is_unlinked_before_it_is_replaced() {
+    let initrd = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let o = Overlay::new().file("bin/wget", 0o755, b"#!/bin/sh\nexec curl \"$@\"\n".to_vec());
+    let mut out = Vec::new();
+    let r = initrd.append(&o, Codec::Xz, &mut out).unwrap();
+    assert_eq!(r.adaptation.unlinked_hardlinks, ["bin/wget"]);
+    let patched = Initrd::from_bytes(out, Limits::small()).unwrap();
+    assert_eq!(
+        patched.read_file("usr/bin/busybox").unwrap(),
+        Some(b"BB".to_vec())
+    );
+    assert_eq!(
+        patched.read_file("bin/wget").unwrap(),
+        Some(b"#!/bin/sh\nexec curl \"$@\"\n".to_vec())
+    );
+    assert!(patched.lint().is_clean(), "{:#?}", patched.lint().findings);
+}
+
+#[test]
+fn an_existing_file_is_modified_by_writing_it_whole() {
+    let initrd = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let mut order = initrd
+        .read_file("scripts/casper-premount/ORDER")
+        .unwrap()
+        .unwrap();
+    order.extend_from_slice(b"/scripts/casper-premount/99repack\n");
+    let o = Overlay::new()
+        .file("scripts/casper-premount/ORDER", 0o644, order.clone())
+        .file(
+            "scripts/casper-premount/99repack",
+            0o755,
+            b"#!/bin/sh\n".to_vec(),
+        );
+    let mut out = Vec::new();
+    initrd.append(&o, Codec::Gzip, &mut out).unwrap();
+    let patched = Initrd::from_bytes(out, Limits::small()).unwrap();
+    assert_eq!(
+        patched.read_file("scripts/casper-premount/ORDER").unwrap(),
+        Some(order)
+    );
+    let t = patched.tree();
+    let e = t
+        .iter()
+        .find(|t| t.path == "scripts/casper-premount/ORDER")
+        .unwrap();
+    assert_eq!(
+        e.overridden.len(),
+        1,
+        "the base's ORDER is shown as overridden"
+    );
+}
+
+#[test]
+fn appends_are_byte_reproducible() {
+    let initrd = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    for codec in Codec::ALL {
+        let o = || {
+            Overlay::new()
+                .mtime(1_234)
+                .file("etc/a", 0o644, vec![9; 10_000])
+                .symlink("etc/b", "a")
+        };
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        initrd.append(&o(), codec, &mut a).unwrap();
+        initrd.append(&o(), codec, &mut b).unwrap();
+        assert_eq!(a, b, "{codec}");
+    }
+}
+
+#[test]
+fn refusals_write_nothing() {
+    let hook = Overlay::new().file("x", 0o644, b"x".to_vec());
+    // A base the kernel stops in.
+    let mut bad = base();
+    bad.extend_from_slice(b"garbage");
+    let i = Initrd::from_bytes(bad, Limits::small()).unwrap();
+    let mut out = Vec::new();
+    let e = i.append(&hook, Codec::Gzip, &mut out).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::BaseNotClean {
+                rule: "unknown-magic",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(out.is_empty());
+    // A base ending in legacy lz4.
+    let mut img = Image::new();
+    img.member(Codec::Lz4Legacy, &Newc::new().dir("etc").trailer());
+    let e = img.open().append(&hook, Codec::Gzip, &mut out).unwrap_err();
+    assert!(matches!(e, Error::Lz4LegacyBase { .. }), "{e}");
+    // A base whose last entry is cut off (the overlay would become its data).
+    let full = Newc::new().file("big", &[1; 1000]).trailer();
+    let i = Initrd::from_bytes(full[..500].to_vec(), Limits::small()).unwrap();
+    let e = i.append(&hook, Codec::Gzip, &mut out).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::BaseNotClean {
+                rule: "data-past-end",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A directory over a symlink of the base.
+    let i = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let e = i
+        .append(&Overlay::new().dir("lib", 0o755), Codec::Gzip, &mut out)
+        .unwrap_err();
+    assert!(matches!(e, Error::WouldReplace { .. }), "{e}");
+    assert!(out.is_empty());
+    assert_eq!(e.kind(), "would-replace");
+}

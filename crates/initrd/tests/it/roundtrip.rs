@@ -15,8 +15,11 @@ enum Node {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!["a", "b", "etc", "bin", "x.sh", "lib"]), 1..=3)
-        .prop_map(|c| c.join("/"))
+    prop::collection::vec(
+        prop::sample::select(vec!["a", "b", "etc", "bin", "x.sh", "lib"]),
+        1..=3,
+    )
+    .prop_map(|c| c.join("/"))
 }
 
 fn node() -> impl Strategy<Value = Node> {

@@ -26,8 +26,12 @@ impl Image {
             return self;
         }
         match self.layout.last_mut() {
-            Some(last) if kind == SegmentKind::Padding && last.2 == SegmentKind::Padding => last.1 += data.len() as u64,
-            _ => self.layout.push((self.bytes.len() as u64, data.len() as u64, kind)),
+            Some(last) if kind == SegmentKind::Padding && last.2 == SegmentKind::Padding => {
+                last.1 += data.len() as u64
+            }
+            _ => self
+                .layout
+                .push((self.bytes.len() as u64, data.len() as u64, kind)),
         }
         self.bytes.extend_from_slice(data);
         self
@@ -83,7 +87,14 @@ impl Newc {
         Self::default()
     }
 
-    pub fn entry(&mut self, name: &str, mode: u32, nlink: u32, ino: Option<u32>, data: &[u8]) -> &mut Self {
+    pub fn entry(
+        &mut self,
+        name: &str,
+        mode: u32,
+        nlink: u32,
+        ino: Option<u32>,
+        data: &[u8],
+    ) -> &mut Self {
         self.ino += 1;
         let h = Header {
             ino: ino.unwrap_or(1000 + self.ino),
@@ -128,11 +139,16 @@ pub fn require(tool: &str) {
 pub fn run(cmd: &str, args: &[&str], input: &[u8], dir: Option<&Path>) -> Vec<u8> {
     require(cmd);
     let mut c = Command::new(cmd);
-    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if let Some(d) = dir {
         c.current_dir(d);
     }
-    let mut child = c.spawn().unwrap_or_else(|e| panic!("cannot run `{cmd}`: {e}"));
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `{cmd}`: {e}"));
     let mut stdin = child.stdin.take().expect("stdin");
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -152,7 +168,11 @@ pub fn run(cmd: &str, args: &[&str], input: &[u8], dir: Option<&Path>) -> Vec<u8
 /// Names listed by `cpio -t` for one uncompressed archive.
 pub fn cpio_names(archive: &[u8]) -> Vec<String> {
     let out = run("cpio", &["-t", "--quiet"], archive, None);
-    String::from_utf8(out).expect("utf8").lines().map(str::to_string).collect()
+    String::from_utf8(out)
+        .expect("utf8")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Our entry names (trailers excluded) for segment `seg`.
@@ -169,14 +189,17 @@ pub fn our_names(initrd: &Initrd, seg: usize) -> Vec<String> {
 /// A minimal, independent newc walker for checking our writer: (name, mode, data) per entry,
 /// trailer excluded.
 pub fn walk_newc(archive: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
-    let hex = |b: &[u8]| u32::from_str_radix(std::str::from_utf8(b).expect("ascii"), 16).expect("hex");
+    let hex =
+        |b: &[u8]| u32::from_str_radix(std::str::from_utf8(b).expect("ascii"), 16).expect("hex");
     let mut out = Vec::new();
     let mut p = 0usize;
     loop {
         assert_eq!(&archive[p..p + 6], b"070701", "magic at {p}");
         let f = |i: usize| hex(&archive[p + 6 + 8 * i..p + 14 + 8 * i]);
         let (mode, size, namesize) = (f(1), f(6) as usize, f(11) as usize);
-        let name = std::str::from_utf8(&archive[p + 110..p + 110 + namesize - 1]).expect("utf8").to_string();
+        let name = std::str::from_utf8(&archive[p + 110..p + 110 + namesize - 1])
+            .expect("utf8")
+            .to_string();
         let data_at = (p + 110 + namesize + 3) & !3;
         let data = archive[data_at..data_at + size].to_vec();
         p = (data_at + size + 3) & !3;

@@ -22,9 +22,15 @@ fn make_tree(dir: &Path) {
     std::fs::hard_link(dir.join("usr/bin/busybox"), dir.join("usr/bin/wget")).unwrap();
     std::os::unix::fs::symlink("usr/bin", dir.join("bin")).unwrap();
     w("etc/initramfs.conf", b"MODULES=most\n", 0o644);
-    w("scripts/casper-premount/ORDER", b"/scripts/casper-premount/10driver_updates \"$@\"\n", 0o644);
+    w(
+        "scripts/casper-premount/ORDER",
+        b"/scripts/casper-premount/10driver_updates \"$@\"\n",
+        0o644,
+    );
     w("conf/empty", b"", 0o600);
-    let text: Vec<u8> = (0..200_000u32).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    let text: Vec<u8> = (0..200_000u32)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
     w("lib/modules/big.txt", &text, 0o644);
 }
 
@@ -32,23 +38,39 @@ fn make_tree(dir: &Path) {
 fn cpio_archive(dir: &Path) -> Vec<u8> {
     require("find");
     let list = run("find", &["."], b"", Some(dir));
-    let mut names: Vec<&[u8]> = list.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let mut names: Vec<&[u8]> = list
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     names.sort();
     let list: Vec<u8> = names.join(&b'\n').into_iter().chain(*b"\n").collect();
-    run("cpio", &["-o", "-H", "newc", "--quiet", "--reproducible"], &list, Some(dir))
+    run(
+        "cpio",
+        &["-o", "-H", "newc", "--quiet", "--reproducible"],
+        &list,
+        Some(dir),
+    )
 }
 
 fn early_archive(tmp: &Path) -> Vec<u8> {
     let early = tmp.join("early");
     std::fs::create_dir_all(early.join("kernel/x86/microcode")).unwrap();
-    std::fs::write(early.join("kernel/x86/microcode/GenuineIntel.bin"), vec![0xaa; 3000]).unwrap();
+    std::fs::write(
+        early.join("kernel/x86/microcode/GenuineIntel.bin"),
+        vec![0xaa; 3000],
+    )
+    .unwrap();
     cpio_archive(&early)
 }
 
 const COMPRESSORS: &[(&str, &[&str], Compression)] = &[
     ("gzip", &["-n", "-9", "-c"], Compression::Gzip),
     ("zstd", &["-q", "-19", "-c"], Compression::Zstd),
-    ("xz", &["--check=crc32", "--lzma2=dict=1MiB", "-c"], Compression::Xz),
+    (
+        "xz",
+        &["--check=crc32", "--lzma2=dict=1MiB", "-c"],
+        Compression::Xz,
+    ),
     ("lz4", &["-l", "-q", "-c"], Compression::Lz4Legacy),
     ("bzip2", &["-9", "-c"], Compression::Bzip2),
 ];
@@ -74,29 +96,62 @@ fn listing_matches_cpio_and_lsinitramfs_for_every_compressor() {
         assert_eq!(segs[1].kind, SegmentKind::Padding, "{tool}");
         assert_eq!(segs[1].end(), early.len() as u64, "{tool}");
         assert_eq!(segs[2].kind, SegmentKind::Compressed(codec), "{tool}");
-        assert_eq!((segs[2].offset, segs[2].len), (early.len() as u64, compressed.len() as u64), "{tool}");
+        assert_eq!(
+            (segs[2].offset, segs[2].len),
+            (early.len() as u64, compressed.len() as u64),
+            "{tool}"
+        );
         assert_eq!(segs[2].decompressed_len, Some(main.len() as u64), "{tool}");
         assert_eq!(segs.len(), 3, "{tool}");
 
-        assert_eq!(our_names(&initrd, 0), cpio_names(&early), "{tool}: early member");
-        assert_eq!(our_names(&initrd, 2), cpio_names(&main), "{tool}: main member");
+        assert_eq!(
+            our_names(&initrd, 0),
+            cpio_names(&early),
+            "{tool}: early member"
+        );
+        assert_eq!(
+            our_names(&initrd, 2),
+            cpio_names(&main),
+            "{tool}: main member"
+        );
 
         // lsinitramfs walks the same image (early archives, then the compressed main one).
         let ls = run("lsinitramfs", &[path.to_str().unwrap()], b"", None);
-        let ls: Vec<String> = String::from_utf8(ls).unwrap().lines().map(str::to_string).collect();
-        let ours: Vec<String> = initrd.entries().unwrap().into_iter().map(|e| e.name).collect();
+        let ls: Vec<String> = String::from_utf8(ls)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let ours: Vec<String> = initrd
+            .entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(ours, ls, "{tool}: lsinitramfs");
 
         // Contents, through the hard link and the directory symlink.
         let busybox = std::fs::read(root.join("usr/bin/busybox")).unwrap();
-        assert_eq!(initrd.read_file("usr/bin/wget").unwrap(), Some(busybox.clone()), "{tool}");
-        assert_eq!(initrd.read_file("bin/busybox").unwrap(), Some(busybox), "{tool}");
+        assert_eq!(
+            initrd.read_file("usr/bin/wget").unwrap(),
+            Some(busybox.clone()),
+            "{tool}"
+        );
+        assert_eq!(
+            initrd.read_file("bin/busybox").unwrap(),
+            Some(busybox),
+            "{tool}"
+        );
         assert_eq!(
             initrd.read_file("lib/modules/big.txt").unwrap(),
             Some(std::fs::read(root.join("lib/modules/big.txt")).unwrap()),
             "{tool}"
         );
-        assert_eq!(initrd.read_file("conf/empty").unwrap(), Some(Vec::new()), "{tool}");
+        assert_eq!(
+            initrd.read_file("conf/empty").unwrap(),
+            Some(Vec::new()),
+            "{tool}"
+        );
         let report = initrd.lint();
         assert!(report.is_clean(), "{tool}: {:?}", report.findings);
     }
@@ -113,10 +168,22 @@ fn several_early_members_and_concatenated_compressed_members_split_exactly() {
     let parts: Vec<(Vec<u8>, SegmentKind)> = vec![
         (early.clone(), SegmentKind::Newc),
         (early.clone(), SegmentKind::Newc),
-        (run("zstd", &["-q", "-c"], &main, None), SegmentKind::Compressed(Compression::Zstd)),
-        (run("gzip", &["-n", "-c"], &main, None), SegmentKind::Compressed(Compression::Gzip)),
-        (run("xz", &["--check=crc32", "-c"], &main, None), SegmentKind::Compressed(Compression::Xz)),
-        (run("lz4", &["-l", "-q", "-c"], &main, None), SegmentKind::Compressed(Compression::Lz4Legacy)),
+        (
+            run("zstd", &["-q", "-c"], &main, None),
+            SegmentKind::Compressed(Compression::Zstd),
+        ),
+        (
+            run("gzip", &["-n", "-c"], &main, None),
+            SegmentKind::Compressed(Compression::Gzip),
+        ),
+        (
+            run("xz", &["--check=crc32", "-c"], &main, None),
+            SegmentKind::Compressed(Compression::Xz),
+        ),
+        (
+            run("lz4", &["-l", "-q", "-c"], &main, None),
+            SegmentKind::Compressed(Compression::Lz4Legacy),
+        ),
     ];
     let mut image = Vec::new();
     let mut starts = Vec::new();
@@ -190,28 +257,188 @@ fn cpio_lists_and_extracts_our_overlay_member() {
         );
         let dir = tmp.path().join(format!("x-{codec}"));
         std::fs::create_dir_all(&dir).unwrap();
-        run("cpio", &["-i", "-d", "--quiet", "--no-absolute-filenames"], &archive, Some(&dir));
+        run(
+            "cpio",
+            &["-i", "-d", "--quiet", "--no-absolute-filenames"],
+            &archive,
+            Some(&dir),
+        );
         let got = std::fs::read(dir.join("lib/live/boot/9999-repack.sh")).unwrap();
         assert_eq!(got, hook);
-        let mode = std::fs::metadata(dir.join("lib/live/boot/9999-repack.sh")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("lib/live/boot/9999-repack.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o755);
 
         // The patched image keeps busybox intact and has the new wget.
         let patched = Initrd::from_bytes(out.clone(), Limits::default()).unwrap();
-        assert_eq!(patched.read_file("usr/bin/wget").unwrap(), Some(b"new wget".to_vec()));
-        assert_eq!(patched.read_file("usr/bin/busybox").unwrap(), Some(vec![0x7f; 5000]));
-        assert!(patched.lint().is_clean(), "{codec}: {:?}", patched.lint().findings);
+        assert_eq!(
+            patched.read_file("usr/bin/wget").unwrap(),
+            Some(b"new wget".to_vec())
+        );
+        assert_eq!(
+            patched.read_file("usr/bin/busybox").unwrap(),
+            Some(vec![0x7f; 5000])
+        );
+        assert!(
+            patched.lint().is_clean(),
+            "{codec}: {:?}",
+            patched.lint().findings
+        );
     }
 }
 
 #[test]
 fn our_xz_overlay_uses_crc32_and_a_1mib_dictionary() {
-    let archive = Overlay::new().file("a", 0o644, vec![1u8; 100_000]).to_newc().unwrap();
+    let archive = Overlay::new()
+        .file("a", 0o644, vec![1u8; 100_000])
+        .to_newc()
+        .unwrap();
     let xz = Codec::Xz.compress(&archive).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("o.xz");
     std::fs::write(&p, &xz).unwrap();
-    let info = String::from_utf8(run("xz", &["--robot", "--list", "-vv", p.to_str().unwrap()], b"", None)).unwrap();
-    assert!(info.lines().any(|l| l.starts_with("stream\t") && l.contains("CRC32")), "{info}");
-    assert!(info.contains("--lzma2=dict=1MiB") && !info.contains("x86"), "{info}");
+    let info = String::from_utf8(run(
+        "xz",
+        &["--robot", "--list", "-vv", p.to_str().unwrap()],
+        b"",
+        None,
+    ))
+    .unwrap();
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("stream\t") && l.contains("CRC32")),
+        "{info}"
+    );
+    assert!(
+        info.contains("--lzma2=dict=1MiB") && !info.contains("x86"),
+        "{info}"
+    );
+}
+
+/// Real Debian initrds from `mkinitramfs` (tests/fixtures/mkinitramfs.sh): merged /usr,
+/// busybox with 267 hard-linked applets, an early microcode member, every compressor.
+#[test]
+fn real_mkinitramfs_initrds() {
+    for tool in ["mkinitramfs", "unshare", "busybox", "lsinitramfs"] {
+        require(tool);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mkinitramfs.sh");
+    let out = tmp.path().join("out");
+    run(
+        script.to_str().unwrap(),
+        &[out.to_str().unwrap()],
+        b"",
+        None,
+    );
+    // Byte-reproducible with SOURCE_DATE_EPOCH.
+    let again = tmp.path().join("again");
+    run(
+        script.to_str().unwrap(),
+        &[again.to_str().unwrap(), "zstd"],
+        b"",
+        None,
+    );
+    assert_eq!(
+        std::fs::read(out.join("initrd.zstd")).unwrap(),
+        std::fs::read(again.join("initrd.zstd")).unwrap()
+    );
+
+    for (name, codec) in [
+        ("gzip", Compression::Gzip),
+        ("zstd", Compression::Zstd),
+        ("xz", Compression::Xz),
+        ("lz4", Compression::Lz4Legacy),
+        ("bzip2", Compression::Bzip2),
+    ] {
+        let path = out.join(format!("initrd.{name}"));
+        let initrd = Initrd::open(&path).unwrap();
+        let segs = initrd.segments();
+        assert_eq!(segs[0].kind, SegmentKind::Newc, "{name}");
+        assert_eq!(
+            segs.last().unwrap().kind,
+            SegmentKind::Compressed(codec),
+            "{name}"
+        );
+        assert_eq!(segs.last().unwrap().end(), initrd.len(), "{name}");
+        let ls = run("lsinitramfs", &[path.to_str().unwrap()], b"", None);
+        let ls: Vec<String> = String::from_utf8(ls)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let ours: Vec<String> = initrd
+            .entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(ours, ls, "{name}: lsinitramfs");
+        assert!(
+            initrd.lint().is_clean(),
+            "{name}: {:#?}",
+            initrd.lint().findings
+        );
+        let tree = initrd.tree();
+        let wget = tree
+            .iter()
+            .find(|t| t.path == "usr/bin/wget")
+            .expect("busybox wget");
+        assert!(wget.links > 100, "{name}: busybox applets are hard links");
+        let busybox = initrd.read_file("bin/busybox").unwrap().expect("busybox");
+
+        let hook =
+            Overlay::new().file("bin/wget", 0o755, b"#!/bin/sh\nexec curl \"$@\"\n".to_vec());
+        let mut patched = Vec::new();
+        if codec == Compression::Lz4Legacy {
+            let e = initrd.append(&hook, Codec::Gzip, &mut patched).unwrap_err();
+            assert_eq!(e.kind(), "lz4-legacy-base", "{name}");
+            continue;
+        }
+        let report = initrd.append(&hook, Codec::Gzip, &mut patched).unwrap();
+        assert_eq!(report.adaptation.unlinked_hardlinks, ["bin/wget"], "{name}");
+        assert_eq!(report.adaptation.existing_dirs, ["bin"], "{name}");
+        let p = Initrd::from_bytes(patched, Limits::default()).unwrap();
+        assert!(p.lint().is_clean(), "{name}: {:#?}", p.lint().findings);
+        assert_eq!(
+            p.read_file("usr/bin/busybox").unwrap(),
+            Some(busybox.clone()),
+            "{name}: busybox intact"
+        );
+        assert_eq!(
+            p.read_file("bin/sh").unwrap(),
+            Some(busybox),
+            "{name}: /bin/sh intact"
+        );
+        assert!(
+            p.read_file("bin/wget")
+                .unwrap()
+                .unwrap()
+                .starts_with(b"#!/bin/sh")
+        );
+
+        // The naive overlay (every parent as a directory entry, no unlink) is caught by lint.
+        let naive = Codec::Gzip.compress(&hook.to_newc().unwrap()).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.resize(bytes.len().div_ceil(4096) * 4096, 0);
+        bytes.extend_from_slice(&naive);
+        let r = Initrd::from_bytes(bytes.clone(), Limits::default())
+            .unwrap()
+            .lint();
+        assert!(r.has("dir-replaces-symlink"), "{name}: {:#?}", r.findings);
+        let naive = Codec::Gzip
+            .compress(
+                &Overlay::new()
+                    .file("usr/bin/wget", 0o755, b"x".to_vec())
+                    .to_newc()
+                    .unwrap(),
+            )
+            .unwrap();
+        bytes.truncate(std::fs::metadata(&path).unwrap().len().div_ceil(4096) as usize * 4096);
+        bytes.extend_from_slice(&naive);
+        let r = Initrd::from_bytes(bytes, Limits::default()).unwrap().lint();
+        assert!(r.has("hardlink-overwrite"), "{name}: {:#?}", r.findings);
+    }
 }

@@ -4,7 +4,7 @@
 //! Only the volume descriptors are parsed here: they carry the sizes and locations
 //! (path table, root directories, volume size) that hadris-iso trusts when it opens an
 //! image. Directory records and Rock Ridge SUSP entries are decoded by hadris-iso and
-//! checked afterwards in [`crate::image`].
+//! checked afterwards by [`crate::Iso`].
 
 pub mod volume_descriptor;
 

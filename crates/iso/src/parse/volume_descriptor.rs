@@ -46,7 +46,7 @@ pub enum Descriptor {
 
 /// What a primary or supplementary descriptor declares about the volume.
 ///
-/// These values are untrusted: [`crate::image`] checks each against the image length.
+/// These values are untrusted: [`crate::Iso`] checks each against the image length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Volume {
     /// Logical block size in bytes (bytes 128..132).

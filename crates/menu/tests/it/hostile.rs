@@ -121,16 +121,55 @@ fn errors_show_the_value_escaped() {
     assert!(message.contains("line break"), "{message}");
 }
 
+/// A string of `safe` characters with, half of the time, one hostile piece spliced in.
+fn spiced(safe: &'static str) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let hostile = prop_oneof![
+        Just("\n"),
+        Just("\r"),
+        Just("\t"),
+        Just("${"),
+        Just("${x}"),
+        Just("}"),
+        Just(" #"),
+        Just("#"),
+        Just(" || "),
+        Just(" && "),
+        Just(" ; "),
+        Just("||"),
+        Just("\\"),
+        Just("\u{e9}"),
+        Just("\u{1b}"),
+        Just(":"),
+        Just(" -"),
+        Just("{base}"),
+    ];
+    (
+        safe,
+        proptest::option::of(hostile),
+        any::<proptest::sample::Index>(),
+    )
+        .prop_map(
+            |(mut text, piece, at): (String, Option<&str>, proptest::sample::Index)| {
+                if let Some(piece) = piece {
+                    let at = at.index(text.len() + 1);
+                    text.insert_str(at, piece);
+                }
+                text
+            },
+        )
+}
+
 proptest::proptest! {
-    /// Whatever text arrives (hostile characters over-represented), an entry is either
-    /// refused or renders a script that still parses into exactly the intended items.
+    /// Whatever text arrives, an entry is either refused or renders a script that still
+    /// parses into exactly the intended items and kernel line.
     #[test]
     fn any_accepted_entry_renders_a_well_formed_script(
-        name in "[ a-zA-Z0-9${}#|&;:\\\n\r\t\u{e9}()-]{0,24}",
-        os in "[ a-z${}#|&;\\\n-]{0,12}",
-        version in "[ 0-9.${}#|&;\\\n-]{0,12}",
-        cmdline in "[ a-z=/{}$#|&;\\\n.-]{0,40}",
-        recipe in "[a-z0-9_:. -]{0,12}",
+        name in spiced("[a-zA-Z0-9 ().!_-]{1,24}"),
+        os in spiced("[a-z ]{1,10}"),
+        version in spiced("[0-9.a-z-]{1,10}"),
+        cmdline in spiced("[a-z0-9=/. ]{0,30}"),
+        recipe in spiced("[a-z0-9_-]{1,12}"),
     ) {
         let mut m = manifest("debian-live", Arch::X86_64, "12.8.0");
         m.name = name;
@@ -148,6 +187,10 @@ proptest::proptest! {
             );
             let kernel = parsed.named("kernel").next().unwrap();
             proptest::prop_assert_eq!(kernel[2].as_str(), "initrd=initrd");
+            proptest::prop_assert!(
+                kernel.last().unwrap() != "||" && !kernel.iter().any(|w| w == "goto"),
+                "the kernel command stops before `|| goto repack-failed`"
+            );
         }
     }
 }

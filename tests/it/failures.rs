@@ -1,0 +1,112 @@
+use repack_e2e::Env;
+use repack_testkit::fixtures::{debian_live, sha256_file, sha256_prefix};
+use repack_testkit::upstream::Served;
+
+/// The catalogue remembers the failure, so a broken upstream is not "nothing new".
+async fn assert_check_failed(env: &Env, kind: &str) {
+    let catalog = env.catalog().await;
+    let checks = catalog.checks().await.unwrap();
+    catalog.close().await;
+    let check = checks
+        .iter()
+        .find(|check| check.recipe == "debian-live")
+        .expect("the check was recorded");
+    let error = check.last_error.as_ref().expect("an error was recorded");
+    assert_eq!(error.kind, kind, "{error:?}");
+    // The stored message carries the whole cause chain, not just "download failed".
+    assert!(error.message.contains(": "), "{error:?}");
+    assert_eq!(check.consecutive_failures, 1);
+    let status = env.repack(&["status"]).await;
+    assert_eq!(status.code, Some(3), "status exits 3 while a recipe fails");
+    assert!(
+        status.stdout.contains("failing (1 in a row)"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[tokio::test]
+async fn corrupted_iso_is_quarantined_and_nothing_is_published() {
+    let fixture = debian_live();
+    let env = Env::new(0).await;
+    let mut served = Served::file(&fixture.iso);
+    served.flip_byte_at = Some(40 << 20);
+    env.serve_release("12.10.0", served, &sha256_file(&fixture.iso));
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&[
+        "building `debian-live` failed",
+        "nothing was published",
+        "debian-live-12.10.0-amd64-standard.iso",
+        "sha256",
+    ]);
+    env.assert_nothing_published().await;
+    let quarantine = env.data_dir().join("cache/quarantine");
+    assert_eq!(std::fs::read_dir(&quarantine).unwrap().count(), 1);
+    let cached = std::fs::read_dir(env.data_dir().join("cache/iso"))
+        .map(|entries| {
+            entries
+                .filter(|entry| {
+                    let name = entry.as_ref().unwrap().file_name();
+                    let name = name.to_string_lossy();
+                    name.ends_with(".iso") || name.ends_with(".part")
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(cached, 0, "a corrupted download stayed in the cache");
+    assert_check_failed(&env, "fetch-checksum-mismatch").await;
+}
+
+#[tokio::test]
+async fn wrong_checksum_in_the_list_publishes_nothing() {
+    let fixture = debian_live();
+    let env = Env::new(0).await;
+    let wrong = sha256_file(&fixture.iso_no_rootfs);
+    env.serve_release("12.10.0", Served::file(&fixture.iso), &wrong);
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&["nothing was published", &wrong]);
+    env.assert_nothing_published().await;
+}
+
+#[tokio::test]
+async fn missing_path_in_the_iso_is_named_and_nothing_is_published() {
+    let fixture = debian_live();
+    let env = Env::new(0).await;
+    env.serve_release(
+        "12.10.0",
+        Served::file(&fixture.iso_no_rootfs),
+        &sha256_file(&fixture.iso_no_rootfs),
+    );
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&["nothing was published", "live/filesystem.squashfs"]);
+    env.assert_nothing_published().await;
+}
+
+#[tokio::test]
+async fn truncated_iso_is_refused_and_nothing_is_published() {
+    let fixture = debian_live();
+    let env = Env::new(0).await;
+    // The list matches the truncated bytes: the download verifies, the image does not.
+    let cut = std::fs::metadata(&fixture.iso).unwrap().len() / 2;
+    let mut served = Served::file(&fixture.iso);
+    served.truncate_to = Some(cut);
+    env.serve_release("12.10.0", served, &sha256_prefix(&fixture.iso, cut));
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&["nothing was published"]);
+    let errors = run.error_lines();
+    assert!(
+        errors.contains("past the end") || errors.contains("truncated"),
+        "the error should say the image is cut short:\n{errors}"
+    );
+    env.assert_nothing_published().await;
+}
+
+#[tokio::test]
+async fn unreachable_upstream_is_an_error_not_nothing_new() {
+    let env = Env::new(0).await;
+    env.upstream.set_unavailable(true);
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&["SHA256SUMS", "503"]);
+    env.assert_nothing_published().await;
+    assert_check_failed(&env, "fetch-http-status").await;
+}
