@@ -6,16 +6,36 @@
 //! script), the kernel command line, and the RAM a network boot needs. Families may read the
 //! base initrd through [`BaseInitrd`] to adapt to the upstream version they patch.
 //!
+//! Families: [`LiveBoot`] (Debian live-boot), [`Casper`] (Ubuntu), [`Dracut`] (dmsquash-live
+//! + livenet), [`Archiso`] (Arch) and [`Miso`] (Manjaro). Every hook but live-boot's shares
+//! one shell library ([`HOOK_COMMON`]) that fetches each part listed in the baked rootfs list
+//! (no probing), follows redirects, checks size and sha256 before use, joins parts in a tmpfs
+//! sized from the list, and reports a failure as one `repack: <what failed> <url>` line on
+//! the console. Hooks use only what the upstream initrd has; a family refuses (with
+//! [`BootError::MissingTool`]) an initrd that lacks a tool its hook needs.
+//!
 //! This crate writes nothing: the initrd crate encodes the overlay, the assemble stage
 //! publishes the files.
 
+pub mod archiso;
+mod base_initrd;
+pub mod casper;
+pub mod dracut;
 pub mod live_boot;
+pub mod miso;
 mod rootfs_list;
 
 use repack_core::{BootFamilyKind, ManifestFile};
 
+pub use archiso::Archiso;
+pub use casper::Casper;
+pub use dracut::Dracut;
 pub use live_boot::LiveBoot;
+pub use miso::Miso;
 pub use rootfs_list::{ROOTFS_LIST_PATH, render_rootfs_list};
+
+/// Shell helpers shared by the casper, dracut, archiso and miso hooks (fetch, check, join).
+pub const HOOK_COMMON: &str = include_str!("hooks/common.sh");
 
 /// One file to add to the initrd. Invariant: `path` is relative (no leading `/`), normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +90,24 @@ pub enum BootError {
     /// Occurs when reading the base initrd fails.
     #[error("cannot read `{path}` from the upstream initrd: {message}")]
     BaseInitrd { path: String, message: String },
+    /// Occurs when the upstream initrd lacks a program the hook needs at boot (repack adds
+    /// no binaries, so the release could not fetch or check its root: nothing is built).
+    #[error(
+        "the upstream {family} initrd has no {tool} for the repack hook (looked for {looked_for}); \
+         repack adds no binaries, so this initrd cannot fetch and check its root over HTTP"
+    )]
+    MissingTool {
+        family: BootFamilyKind,
+        tool: &'static str,
+        looked_for: String,
+    },
+    /// Occurs when the release's root images are not what the family boots (e.g. an archiso
+    /// release without `airootfs.sfs`, a casper layer chain with a layer missing).
+    #[error("the root images do not fit the {family} family: {reason}")]
+    UnexpectedRootfs {
+        family: BootFamilyKind,
+        reason: String,
+    },
 }
 
 impl BootError {
@@ -80,6 +118,8 @@ impl BootError {
             BootError::NotThisFamily { .. } => "boot-not-this-family",
             BootError::UnsafeName(_) => "boot-unsafe-name",
             BootError::BaseInitrd { .. } => "boot-base-initrd",
+            BootError::MissingTool { .. } => "boot-missing-tool",
+            BootError::UnexpectedRootfs { .. } => "boot-unexpected-rootfs",
         }
     }
 }
@@ -94,7 +134,10 @@ pub trait BootFamily {
 pub fn family(kind: BootFamilyKind) -> Result<&'static dyn BootFamily, BootError> {
     match kind {
         BootFamilyKind::LiveBoot => Ok(&LiveBoot),
-        other => Err(BootError::Unsupported(other)),
+        BootFamilyKind::Casper => Ok(&Casper),
+        BootFamilyKind::Dracut => Ok(&Dracut),
+        BootFamilyKind::Archiso => Ok(&Archiso),
+        BootFamilyKind::Miso => Ok(&Miso),
     }
 }
 

@@ -2,12 +2,13 @@
 //!
 //! The network side runs on the async runtime; writing and hashing run in blocking tasks,
 //! one batch at a time, while the next batch is received (so disk, hash and network overlap
-//! and at most two batches are in memory).
+//! and at most two batches are in memory). A [`StreamTap`] sees each batch on a blocking task
+//! of its own, alongside the write of the same batch.
 
 use crate::fetcher::{Failure, Target};
 use crate::part::{CachePaths, PartFile, PartIoError, lock_download};
 use crate::validators::{ContentRange, Validators};
-use crate::{FetchError, Fetcher, Reporter};
+use crate::{FetchError, Fetcher, NoTap, Reporter, StreamTap};
 use bytes::Bytes;
 use repack_core::Sha256Digest;
 use reqwest::StatusCode;
@@ -31,11 +32,12 @@ pub struct FetchedIso {
 }
 
 type SharedPart = Arc<Mutex<PartFile>>;
+type SharedTap = Arc<Mutex<dyn StreamTap>>;
 
-fn lock(part: &SharedPart) -> MutexGuard<'_, PartFile> {
+fn lock<T: ?Sized>(shared: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock is re-raised by `blocking`, so a poisoned lock is
     // never used to continue a download.
-    part.lock().unwrap_or_else(PoisonError::into_inner)
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Runs sync file work off the async runtime; a panic in it is re-raised here.
@@ -81,11 +83,26 @@ impl Fetcher {
         expected: Sha256Digest,
         reporter: &dyn Reporter,
     ) -> Result<FetchedIso, FetchError> {
+        self.fetch_iso_with_tap(url, expected, reporter, NoTap)
+            .await
+            .map(|(iso, NoTap)| iso)
+    }
+
+    /// [`fetch_iso`](Fetcher::fetch_iso), showing every byte written to `tap` as well (see
+    /// [`StreamTap`] for what it sees after a resume or restart) and handing it back with the
+    /// verified ISO. A tap is returned unused when the ISO was already in the cache.
+    pub async fn fetch_iso_with_tap<T: StreamTap>(
+        &self,
+        url: &str,
+        expected: Sha256Digest,
+        reporter: &dyn Reporter,
+        tap: T,
+    ) -> Result<(FetchedIso, T), FetchError> {
         let target = self.target(url)?;
         let paths = CachePaths::new(&self.config.cache_dir, &expected.to_hex());
         if let Some(cached) = cached(&paths, expected).await {
             tracing::info!(url = %target.url, path = %cached.path.display(), "ISO already in the cache");
-            return Ok(cached);
+            return Ok((cached, tap));
         }
         let iso_dir = paths
             .final_path
@@ -104,7 +121,7 @@ impl Fetcher {
         };
         // Another worker may have finished it while we waited for the lock.
         if let Some(cached) = cached(&paths, expected).await {
-            return Ok(cached);
+            return Ok((cached, tap));
         }
         let (part, not_resumed) = {
             let (paths, url, mirror_url) =
@@ -124,20 +141,32 @@ impl Fetcher {
             "downloading ISO"
         );
         let part = Arc::new(Mutex::new(part));
-        let result = self.download(&target, part, expected, reporter).await;
+        let tap = Arc::new(Mutex::new(tap));
+        let shared_tap: SharedTap = tap.clone();
+        let result = self
+            .download(&target, part, shared_tap, expected, reporter)
+            .await;
         reporter.finished();
-        result
+        let iso = result?;
+        let tap = Arc::try_unwrap(tap)
+            .ok()
+            .expect("no tap task is in flight once the download returned")
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok((iso, tap))
     }
 
     async fn download(
         &self,
         target: &Target,
         part: SharedPart,
+        tap: SharedTap,
         expected: Sha256Digest,
         reporter: &dyn Reporter,
     ) -> Result<FetchedIso, FetchError> {
-        self.with_retries(target, || self.transfer(target, &part, reporter))
+        self.with_retries(target, || self.transfer(target, &part, &tap, reporter))
             .await?;
+        drop(tap);
         let (size, actual, part) = blocking(move || {
             let (size, digest) = lock(&part).finish()?;
             Ok((size, Sha256Digest::from_bytes(digest), part))
@@ -194,6 +223,7 @@ impl Fetcher {
         &self,
         target: &Target,
         part: &SharedPart,
+        tap: &SharedTap,
         reporter: &dyn Reporter,
     ) -> Result<(), Failure> {
         let fatal_io = |error: PartIoError| Failure::Fatal(target.part_error(error));
@@ -270,6 +300,8 @@ impl Fetcher {
         reporter.started(&target.url, total, start);
         let mut writer = Writer {
             part: part.clone(),
+            tap: tap.clone(),
+            next_offset: start,
             checkpoint_bytes: self.config.checkpoint_bytes,
             batch: Vec::new(),
             batch_len: 0,
@@ -335,13 +367,23 @@ async fn cached(paths: &CachePaths, expected: Sha256Digest) -> Option<FetchedIso
     })
 }
 
+/// A batch being written, and the same batch being shown to the tap.
+struct Pending {
+    write: JoinHandle<Result<(), PartIoError>>,
+    tap: JoinHandle<()>,
+    len: u64,
+}
+
 /// Hands received chunks to a blocking task in batches; one batch in flight at a time.
 struct Writer {
     part: SharedPart,
+    tap: SharedTap,
+    /// File offset of the first byte of `batch`.
+    next_offset: u64,
     checkpoint_bytes: u64,
     batch: Vec<Bytes>,
     batch_len: usize,
-    pending: Option<(JoinHandle<Result<(), PartIoError>>, u64)>,
+    pending: Option<Pending>,
 }
 
 impl Writer {
@@ -356,19 +398,30 @@ impl Writer {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
+        let batch = Arc::new(std::mem::take(&mut self.batch));
         let len = std::mem::take(&mut self.batch_len) as u64;
-        let part = self.part.clone();
+        let offset = self.next_offset;
+        self.next_offset += len;
+        let (part, tap, shown) = (self.part.clone(), self.tap.clone(), batch.clone());
         let checkpoint_bytes = self.checkpoint_bytes;
-        let handle =
+        let write =
             tokio::task::spawn_blocking(move || lock(&part).append(&batch, checkpoint_bytes));
-        self.pending = Some((handle, len));
+        let tap = tokio::task::spawn_blocking(move || lock(&*tap).observe(offset, &shown));
+        self.pending = Some(Pending { write, tap, len });
         Ok(())
     }
 
     async fn wait(&mut self, reporter: &dyn Reporter) -> Result<(), PartIoError> {
-        if let Some((handle, len)) = self.pending.take() {
-            blocking_result(handle).await?;
+        if let Some(Pending { write, tap, len }) = self.pending.take() {
+            let written = blocking_result(write).await;
+            // The tap task is always awaited, also after a failed write, so no tap work
+            // outlives the download.
+            if let Err(error) = tap.await
+                && error.is_panic()
+            {
+                std::panic::resume_unwind(error.into_panic());
+            }
+            written?;
             reporter.advanced(len);
         }
         Ok(())

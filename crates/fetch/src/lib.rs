@@ -19,6 +19,10 @@
 //!   digest matches is renamed to `<cache>/iso/<sha256>.iso`; one that does not is moved to
 //!   `<cache>/quarantine/` and reported as [`FetchError::ChecksumMismatch`].
 //!
+//! [`Fetcher::fetch_iso_with_tap`] also shows every byte, as it is written, to a
+//! [`StreamTap`] running alongside the writer, so a caller can hash the files inside the
+//! image from the download itself instead of reading the finished ISO again.
+//!
 //! Progress goes to a [`Reporter`]; this crate draws nothing. It never enables transparent
 //! decompression (the bytes hashed are the bytes served) and never holds an ISO in memory:
 //! at most two write batches of [`WRITE_BATCH_BYTES`] are buffered at a time.
@@ -33,6 +37,7 @@ mod fetcher;
 mod iso;
 mod part;
 mod reporter;
+mod tap;
 mod validators;
 
 pub use config::{FetchConfig, MAX_BACKOFF};
@@ -40,3 +45,4 @@ pub use error::FetchError;
 pub use fetcher::Fetcher;
 pub use iso::{FetchedIso, WRITE_BATCH_BYTES};
 pub use reporter::{NoopReporter, Reporter};
+pub use tap::{NoTap, StreamTap};

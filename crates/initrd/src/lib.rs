@@ -31,8 +31,8 @@ mod overlay;
 mod segment;
 mod source;
 mod split;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use compression::Compression;
 pub use encode::Codec;

@@ -8,7 +8,13 @@
 //! 4. `:repack-menu`: one `item` per entry grouped by OS, each guarded by
 //!    `iseq ${repack-arch} <arch>` so only bootable items are shown, then shell and exit;
 //! 5. one `:repack-item-<recipe>-<arch>` section per entry: `kernel` (with `initrd=<name>`
-//!    for EFI), `initrd`, `boot`, each failing over to `:repack-failed`.
+//!    for EFI, then the release's command line, then `${repack-args}`), `initrd`, `boot`,
+//!    each failing over to `:repack-failed`.
+//!
+//! `${repack-args}` lets an operator (or the boot gate) add kernel arguments to every item,
+//! e.g. `console=ttyS0,115200`, without regenerating the menu: iPXE expands a setting before
+//! it splits the line into words, so one setting may carry several arguments, and an unset
+//! setting expands to nothing.
 
 use crate::entry::{BASE_SETTING, MenuEntry, MenuError};
 use crate::syntax;
@@ -27,8 +33,11 @@ const ITEM_LABEL_PREFIX: &str = "repack-item-";
 /// end in `-<arch>`.
 const SHELL_ITEM: &str = "repack-shell";
 const EXIT_ITEM: &str = "repack-exit";
-/// Settings the script uses; operators may preset `repack-base` and `repack-target`.
+/// Settings the script uses; operators may preset `repack-base`, `repack-target` and
+/// `repack-args`.
 const TARGET_SETTING: &str = "repack-target";
+/// Extra kernel arguments appended to every kernel line; unset means none.
+const ARGS_SETTING: &str = "repack-args";
 const ARCH_SETTING: &str = "repack-arch";
 const CHOICE_SETTING: &str = "repack-choice";
 /// `repack-arch` on machines no release can boot.
@@ -108,6 +117,9 @@ pub fn render_ipxe(entries: &[MenuEntry], options: &MenuOptions) -> String {
     out.line("# Settings that may be preset before chaining to this script:");
     out.line("#   repack-base    base URL of the release directories (default below)");
     out.line("#   repack-target  recipe id (or item name) to boot without showing the menu");
+    out.line(format!(
+        "#   {ARGS_SETTING}    extra kernel arguments for every item (e.g. console=ttyS0,115200)"
+    ));
     out.blank();
     out.line(format!(
         "isset ${{{BASE_SETTING}}} || set {BASE_SETTING} {}",
@@ -243,7 +255,9 @@ fn render_item(out: &mut Script, entry: &MenuEntry) {
         kernel.push(' ');
         kernel.push_str(entry.cmdline().trim());
     }
-    let _ = write!(kernel, " || goto {FAILED_LABEL}");
+    // Last, so an operator's argument wins over the release's where the kernel takes the
+    // last occurrence (e.g. `console=`).
+    let _ = write!(kernel, " ${{{ARGS_SETTING}}} || goto {FAILED_LABEL}");
     out.line(kernel);
     out.line(format!(
         "initrd --name {initrd} {dir}/{initrd} || goto {FAILED_LABEL}",

@@ -13,5 +13,7 @@ mod tools;
 mod lint_rules;
 // Append behaviours: untouched base, alignment, hard links, directory symlinks, refusals.
 mod append;
+// QEMU boots of a real Debian kernel + initrd: the kernel agrees with lint.
+mod boot;
 // Hostile input: bombs, truncation, garbage; and the fuzz corpus replayed.
 mod hostile;

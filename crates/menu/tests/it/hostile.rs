@@ -187,6 +187,7 @@ proptest::proptest! {
             );
             let kernel = parsed.named("kernel").next().unwrap();
             proptest::prop_assert_eq!(kernel[2].as_str(), "initrd=initrd");
+            proptest::prop_assert_eq!(kernel.last().unwrap().as_str(), "${repack-args}");
             proptest::prop_assert!(
                 kernel.last().unwrap() != "||" && !kernel.iter().any(|w| w == "goto"),
                 "the kernel command stops before `|| goto repack-failed`"

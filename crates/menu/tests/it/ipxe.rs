@@ -46,7 +46,7 @@ fn kernel_line_names_the_initrd_and_substitutes_the_base() {
         );
         assert_eq!(
             kernel[3..].join(" "),
-            format!("boot=live components fetch={dir}/filesystem.squashfs")
+            format!("boot=live components fetch={dir}/filesystem.squashfs ${{repack-args}}")
         );
     }
     for initrd in parsed.named("initrd") {
@@ -59,6 +59,25 @@ fn kernel_line_names_the_initrd_and_substitutes_the_base() {
     assert!(
         script.contains("isset ${repack-base} || set repack-base http://boot.example/repack\n")
     );
+}
+
+#[test]
+fn every_kernel_line_ends_with_the_operator_args() {
+    let script = render_ipxe(&two_builds(), &options());
+    let parsed = script_rules::check(&script);
+    let kernels: Vec<&Vec<String>> = parsed.named("kernel").collect();
+    assert_eq!(kernels.len(), 2);
+    for kernel in kernels {
+        assert_eq!(
+            kernel.last().map(String::as_str),
+            Some("${repack-args}"),
+            "{kernel:?}"
+        );
+    }
+    // Documented next to the other settings an operator may preset.
+    assert!(script.contains("\n#   repack-args "), "{script}");
+    // Nothing sets it: unset expands to no arguments at all.
+    assert!(!script.contains("set repack-args"), "{script}");
 }
 
 #[test]

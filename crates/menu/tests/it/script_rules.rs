@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 
 /// Settings the script may read: iPXE's own and the ones it sets.
-const KNOWN_SETTINGS: [&str; 5] = [
+const KNOWN_SETTINGS: [&str; 6] = [
     "buildarch",
     "repack-base",
     "repack-target",
+    "repack-args",
     "repack-arch",
     "repack-choice",
 ];

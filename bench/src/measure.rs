@@ -1,0 +1,89 @@
+//! Running one variant as a child process tree and measuring it.
+//!
+//! - **Wall time**: from spawn to exit (`wall`), and to the outputs being on disk
+//!   (`durable`: exit plus a `syncfs` of the filesystem holding the outputs, so a variant
+//!   that leaves gigabytes of dirty pages behind is not timed as if it had written them).
+//! - **Peak RSS**: `ru_maxrss` from `wait4`, i.e. the largest resident set of any process
+//!   in the tree (the kernel folds reaped grandchildren into their parent's usage).
+//! - **Bytes written**: the growth of this process's `write_bytes` in `/proc/self/io`
+//!   across the run. The kernel adds a reaped child's I/O accounting (its own and that of
+//!   the children it reaped) to the parent, so this is every byte the tree sent to the
+//!   storage layer; the benchmark process itself only reads while a variant runs.
+
+use anyhow::{Context, Result, bail};
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What one run of one variant cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub wall: Duration,
+    pub durable: Duration,
+    pub max_rss_bytes: u64,
+    pub write_bytes: u64,
+    /// 1-minute load average just before the run.
+    pub load_before: f64,
+}
+
+/// Drops the page cache (needs root). Returns whether it worked.
+pub fn drop_caches() -> bool {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok()
+}
+
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn self_write_bytes() -> Result<u64> {
+    let text = std::fs::read_to_string("/proc/self/io").context("reading /proc/self/io")?;
+    for line in text.lines() {
+        if let Some(value) = line.strip_prefix("write_bytes:") {
+            return Ok(value.trim().parse()?);
+        }
+    }
+    bail!("/proc/self/io has no write_bytes")
+}
+
+/// Runs `command` to completion and measures it; `output_dir` is synced before `durable`.
+pub fn run(command: &mut Command, output_dir: &Path) -> Result<Sample> {
+    let load_before = load_average();
+    let written_before = self_write_bytes()?;
+    let start = Instant::now();
+    let child = command
+        .spawn()
+        .with_context(|| format!("cannot start {command:?}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet reaped (std only reaps on `wait`, which we never
+    // call); both pointers are valid for the duration of the call.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if reaped != pid {
+        bail!("wait4: {}", std::io::Error::last_os_error());
+    }
+    let dir = std::fs::File::open(output_dir)
+        .with_context(|| format!("cannot open {}", output_dir.display()))?;
+    // SAFETY: the descriptor is open for the duration of the call.
+    unsafe { libc::syncfs(dir.as_raw_fd()) };
+    let durable = start.elapsed();
+    let write_bytes = self_write_bytes()? - written_before;
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!("{command:?} failed (wait status {status:#x})");
+    }
+    Ok(Sample {
+        wall,
+        durable,
+        max_rss_bytes: usage.ru_maxrss as u64 * 1024,
+        write_bytes,
+        load_before,
+    })
+}

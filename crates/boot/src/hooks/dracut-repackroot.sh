@@ -1,0 +1,68 @@
+
+# repack netroot handler for dracut: /sbin/repackroot.
+#
+# Called by dracut's /sbin/netroot as `repackroot <netif> repack:<url> <newroot>` for each
+# interface that comes up (the cmdline hook 29-repack-livenet.sh set netroot=repack:<url>
+# from root=live:<url>). The first call downloads every part listed in
+# /etc/repack/rootfs.list from the directory of <url>, with dracut's own url-lib (curl,
+# following redirects, dracut's CA bundle, proxy= and rd.noverifyssl), into a tmpfs at
+# /run/repack sized from that list, checks each part's size and sha256, joins them, and
+# execs dmsquash-live-root on the joined image, exactly where livenetroot would.
+# Any failure prints one line `repack: <what failed> <url>` on the console, unmounts the
+# tmpfs and exits 1; dracut then times out waiting for the root and drops to its shell.
+
+command -v getarg > /dev/null 2>&1 || . /lib/dracut-lib.sh
+command -v fetch_url > /dev/null 2>&1 || . /lib/url-lib.sh
+
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+repack_get ()
+{
+	fetch_url "$1" "$2"
+}
+
+repack_main ()
+{
+	# netroot calls the handler once per interface; only the first call fetches.
+	if [ -e /tmp/repack.started ]
+	then
+		return 0
+	fi
+	: > /tmp/repack.started
+
+	repack_url="${1#repack:}"
+	repack_base="${repack_url%/*}/"
+	repack_root=/run/repack
+	repack_image="${repack_root}/${repack_url##*/}"
+	if [ ! -r "${repack_list}" ]
+	then
+		repack_fail "rootfs list missing in the initrd" "${repack_list}"
+		return 1
+	fi
+	if ! repack_mount_tmpfs "${repack_root}"
+	then
+		return 1
+	fi
+	if ! repack_fetch_all "${repack_root}"
+	then
+		umount "${repack_root}"
+		return 1
+	fi
+	if [ ! -f "${repack_image}" ]
+	then
+		repack_fail "root image is not in the rootfs list baked into this initrd" "${repack_url}"
+		umount "${repack_root}"
+		return 1
+	fi
+	return 0
+}
+
+if repack_main "${2:-}"
+then
+	if [ -f "${repack_image:-}" ]
+	then
+		exec /sbin/dmsquash-live-root "${repack_image}"
+	fi
+	exit 0
+fi
+exit 1
