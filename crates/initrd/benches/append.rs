@@ -5,7 +5,8 @@
 //! archive plus a zstd main archive built with `cpio` and `zstd` from deterministic
 //! pseudo-random files, about half compressible) is generated once under
 //! `target/initrd-bench/`. Needs cpio, zstd and unmkinitramfs (initramfs-tools-core).
-//! `REPACK_BENCH_MB` changes the uncompressed size of the tree (default 200 MiB, which gives a
+//! `REPACK_BENCH_IMAGE=/path/initrd.img` benchmarks an existing image instead (it must have a
+//! `scripts/init-top/ORDER` or the hook is added without it). `REPACK_BENCH_MB` changes the uncompressed size of the tree (default 200 MiB, which gives a
 //! ~105 MB image: half of each file is incompressible).
 
 use std::io::Write;
@@ -100,7 +101,10 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/initrd-bench");
     std::fs::create_dir_all(&dir).unwrap();
     let t = Instant::now();
-    let base = fixture(&dir, mb);
+    let base = match std::env::var_os("REPACK_BENCH_IMAGE") {
+        Some(p) => PathBuf::from(p),
+        None => fixture(&dir, mb),
+    };
     let base_len = std::fs::metadata(&base).unwrap().len();
     eprintln!(
         "fixture: {} ({:.1} MB, made in {:.1?})",
@@ -116,7 +120,10 @@ fn main() {
         let t0 = Instant::now();
         let initrd = Initrd::open(&base).unwrap();
         let t1 = Instant::now();
-        let mut order = initrd.read_file("scripts/init-top/ORDER").unwrap().unwrap();
+        let mut order = initrd
+            .read_file("scripts/init-top/ORDER")
+            .unwrap()
+            .unwrap_or_default();
         order.extend_from_slice(b"/scripts/init-top/99repack \"$@\"\n");
         let overlay = Overlay::new()
             .file("scripts/init-top/ORDER", 0o644, order)
@@ -146,12 +153,17 @@ fn main() {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
         let script = format!(
-            "unmkinitramfs {base} x && \
-             printf '/scripts/init-top/99repack \"$@\"\\n' >> x/main/scripts/init-top/ORDER && \
-             printf '#!/bin/sh\\necho repack hook\\n' > x/main/scripts/init-top/99repack && \
-             chmod 755 x/main/scripts/init-top/99repack && \
-             (cd x/early && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > out.img && \
-             (cd x/main && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q {level} -T0 -c >> out.img",
+            "unmkinitramfs {base} x
+             if [ -d x/main ]; then main=x/main; else main=x; fi
+             mkdir -p \"$main/scripts/init-top\"
+             printf '/scripts/init-top/99repack \"$@\"\\n' >> \"$main/scripts/init-top/ORDER\"
+             printf '#!/bin/sh\\necho repack hook\\n' > \"$main/scripts/init-top/99repack\"
+             chmod 755 \"$main/scripts/init-top/99repack\"
+             : > out.img
+             for d in x/early x/early2 x/early3; do
+               if [ -d \"$d\" ]; then (cd \"$d\" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >> out.img; fi
+             done
+             (cd \"$main\" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q {level} -T0 -c >> out.img",
             base = base.display()
         );
         let t = Instant::now();
@@ -163,9 +175,9 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
 
     println!(
-        "base image: {:.1} MB zstd ({} MiB tree), {} cores",
+        "base image: {} ({:.1} MB), {} cores",
+        base.display(),
         base_len as f64 / 1e6,
-        mb,
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)

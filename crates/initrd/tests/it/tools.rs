@@ -442,3 +442,90 @@ fn real_mkinitramfs_initrds() {
         assert!(r.has("hardlink-overwrite"), "{name}: {:#?}", r.findings);
     }
 }
+
+/// Real dracut initrds (tests/fixtures/dracut.sh): an early-microcode member, then the main
+/// archive with every compressor dracut offers for the kernel.
+#[test]
+fn real_dracut_initrds() {
+    for tool in ["dracut", "lsinitramfs"] {
+        require(tool);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dracut.sh");
+    let out = tmp.path().join("out");
+    run(
+        script.to_str().unwrap(),
+        &[out.to_str().unwrap()],
+        b"",
+        None,
+    );
+    for (name, codec) in [
+        ("zstd", Compression::Zstd),
+        ("xz", Compression::Xz),
+        ("gzip", Compression::Gzip),
+        ("lz4", Compression::Lz4Legacy),
+    ] {
+        let path = out.join(format!("initrd.{name}"));
+        let initrd = Initrd::open(&path).unwrap();
+        let kinds: Vec<SegmentKind> = initrd.segments().iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SegmentKind::Newc,
+                SegmentKind::Padding,
+                SegmentKind::Compressed(codec)
+            ],
+            "{name}"
+        );
+        let ls = run("lsinitramfs", &[path.to_str().unwrap()], b"", None);
+        let ls: Vec<String> = String::from_utf8(ls)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let entries = initrd.entries().unwrap();
+        let ours: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+        assert_eq!(ours, ls, "{name}: lsinitramfs");
+        let ucode = entries
+            .iter()
+            .find(|e| e.path == "kernel/x86/microcode/GenuineIntel.bin")
+            .expect("early microcode");
+        assert_eq!(ucode.segment, 0, "{name}");
+        assert_eq!(
+            initrd
+                .read_file("kernel/x86/microcode/GenuineIntel.bin")
+                .unwrap(),
+            Some(b"repack fixture intel microcode".to_vec())
+        );
+        assert!(
+            initrd.lint().is_clean(),
+            "{name}: {:#?}",
+            initrd.lint().findings
+        );
+
+        let hook = Overlay::new().file(
+            "usr/lib/dracut/hooks/pre-mount/99-repack.sh",
+            0o755,
+            b"echo repack\n".to_vec(),
+        );
+        let mut patched = Vec::new();
+        if codec == Compression::Lz4Legacy {
+            assert_eq!(
+                initrd
+                    .append(&hook, Codec::Zstd, &mut patched)
+                    .unwrap_err()
+                    .kind(),
+                "lz4-legacy-base"
+            );
+            continue;
+        }
+        initrd.append(&hook, Codec::Zstd, &mut patched).unwrap();
+        let p = Initrd::from_bytes(patched, Limits::default()).unwrap();
+        assert!(p.lint().is_clean(), "{name}: {:#?}", p.lint().findings);
+        assert_eq!(
+            p.read_file("usr/lib/dracut/hooks/pre-mount/99-repack.sh")
+                .unwrap(),
+            Some(b"echo repack\n".to_vec())
+        );
+    }
+}
