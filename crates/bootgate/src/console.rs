@@ -2,11 +2,16 @@
 //! plain text and [`Classifier`] decides, line by line, whether the boot passed, failed, or
 //! is still going. Pure and synchronous, so every rule is unit-tested without QEMU.
 
-/// Progress lines the families' hooks print with the `repack: ` prefix. Every other
-/// `repack: ` line is a failure (`repack: <what failed> <url>`, see
-/// crates/boot/src/hooks/), as are the menu's own `repack: ` messages (no target, boot
-/// failed). A new progress message in a hook must be added here; a test checks the hooks.
-pub const PROGRESS_PREFIXES: [&str; 2] = ["fetching ", "root filesystem verified"];
+/// Progress lines the families' hooks print with the `repack: ` prefix (`repack_say`,
+/// `repack_log`), which may reach the console. Every other `repack: ` line is a failure
+/// (`repack_fail`: `repack: <what failed> <url>`, see crates/boot/src/hooks/), as are the
+/// menu's own `repack: ` messages (no such target, boot failed). A new progress message in
+/// a hook must be added here: a test reads the hooks and fails until it is.
+pub const PROGRESS_PREFIXES: [&str; 3] = [
+    "fetching ",
+    "root filesystem verified",
+    "casper will boot from ",
+];
 
 /// The prefix of every line repack's hooks and menu print.
 const REPACK_PREFIX: &str = "repack: ";
@@ -135,7 +140,10 @@ fn strip_kernel_timestamp(line: &str) -> &str {
     if let Some(rest) = trimmed.strip_prefix('[')
         && let Some((stamp, text)) = rest.split_once(']')
         && !stamp.trim().is_empty()
-        && stamp.trim().bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && stamp
+            .trim()
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.')
     {
         return text.strip_prefix(' ').unwrap_or(text);
     }
@@ -167,6 +175,10 @@ pub fn clean(raw: &[u8]) -> String {
                 _ => {}
             },
             '\t' => out.push(c),
+            // iPXE erases its countdown dots with backspaces.
+            '\u{8}' => {
+                out.pop();
+            }
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -234,7 +246,9 @@ mod tests {
     #[test]
     fn kernel_and_initramfs_failures_fail() {
         assert_eq!(
-            fails("[    0.912345] Initramfs unpacking failed: invalid magic at start of compressed archive"),
+            fails(
+                "[    0.912345] Initramfs unpacking failed: invalid magic at start of compressed archive"
+            ),
             FailReason::InitramfsUnpacking
         );
         assert_eq!(
@@ -253,7 +267,10 @@ mod tests {
             fails("Give root password for maintenance"),
             FailReason::RescueShell
         );
-        assert_eq!(fails("You are in emergency mode. After logging in, type \"journalctl -xb\""), FailReason::RescueShell);
+        assert_eq!(
+            fails("You are in emergency mode. After logging in, type \"journalctl -xb\""),
+            FailReason::RescueShell
+        );
         let classifier = Classifier::new("REPACK-LIVE-OK");
         assert_eq!(
             classifier.partial(&clean(b"\x1b[0m(initramfs) ")),
@@ -281,13 +298,69 @@ mod tests {
             clean(b"\x1b[1m\x1b[37m\x1b[40miPXE 1.0.0\x1b[0m -- ok\r"),
             "iPXE 1.0.0 -- ok"
         );
-        assert_eq!(clean(b"Ctrl-B...\x08 \x08\x08 \x08net0"), "Ctrl-B... net0");
+        assert_eq!(clean(b"Ctrl-B...\x08 \x08\x08 \x08net0"), "Ctrl-B.net0");
         assert_eq!(clean(b"\x1b(Bplain\xff"), "plain\u{fffd}");
+    }
+
+    /// Every message the families' hooks print through `repack_say` or `repack_log` is
+    /// progress, and every one through `repack_fail` is a failure, so a new hook message
+    /// cannot fail a good boot or slip past as progress.
+    #[test]
+    fn every_hook_message_is_classified_as_its_author_meant() {
+        let hooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../boot/src/hooks");
+        let classifier = Classifier::new("REPACK-LIVE-OK");
+        let (mut progress, mut failures) = (0, 0);
+        for entry in std::fs::read_dir(&hooks).expect("crates/boot/src/hooks") {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines().map(str::trim) {
+                let (function, rest) = match line.split_once(' ') {
+                    Some(pair) => pair,
+                    None => continue,
+                };
+                let Some(message) = rest.strip_prefix('"').and_then(|m| m.split('"').next()) else {
+                    continue;
+                };
+                if message.starts_with('$') {
+                    // `repack_say "$*"`: passing on a caller's message.
+                    continue;
+                }
+                let console = format!("repack: {message} http://10.0.2.100/r/file");
+                match function {
+                    "repack_say" | "repack_log" => {
+                        progress += 1;
+                        assert_eq!(
+                            classifier.line(&console),
+                            None,
+                            "{}: {line}",
+                            path.display()
+                        );
+                    }
+                    "repack_fail" => {
+                        failures += 1;
+                        assert_eq!(
+                            classifier.line(&console),
+                            Some(Verdict::Fail(FailReason::RepackLine)),
+                            "{}: {line}",
+                            path.display()
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            progress >= 2 && failures >= 5,
+            "{progress} {failures}: hooks not found"
+        );
     }
 
     #[test]
     fn kernel_timestamps_are_recognised_only_when_numeric() {
         assert_eq!(strip_kernel_timestamp("[   12.5] repack: x"), "repack: x");
-        assert_eq!(strip_kernel_timestamp("[  OK  ] repack: x"), "[  OK  ] repack: x");
+        assert_eq!(
+            strip_kernel_timestamp("[  OK  ] repack: x"),
+            "[  OK  ] repack: x"
+        );
     }
 }

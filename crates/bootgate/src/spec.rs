@@ -129,8 +129,7 @@ impl BootSpec {
                     "is empty or has whitespace or non-ASCII characters",
                 ));
             }
-            if arg.contains("${") || arg.starts_with('#') || matches!(arg.as_str(), "&&" | "||")
-            {
+            if arg.contains("${") || arg.starts_with('#') || matches!(arg.as_str(), "&&" | "||") {
                 return Err(invalid(
                     "kernel argument",
                     arg,

@@ -55,7 +55,11 @@ impl Tools {
         match firmware {
             Firmware::BiosIpxeKernel => {
                 tools.ipxe_lkrn = Some(first_file(&IPXE_LKRN).ok_or_else(|| {
-                    missing("iPXE as a kernel (ipxe.lkrn)", "ipxe", &IPXE_LKRN.join(", "))
+                    missing(
+                        "iPXE as a kernel (ipxe.lkrn)",
+                        "ipxe",
+                        &IPXE_LKRN.join(", "),
+                    )
                 })?);
             }
             Firmware::BiosNicRom | Firmware::Uefi => {

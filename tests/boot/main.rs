@@ -1,0 +1,272 @@
+//! Proof by booting: releases that `repack run` published from the real Debian live ISO
+//! (tests/fixtures/make-debian-live.sh, rootfs split into three parts by the tests' 64 MiB
+//! part size) network-boot in QEMU through iPXE and the published `menu.ipxe`, over HTTP on
+//! 127.0.0.1 only (crates/bootgate).
+//!
+//! - The same published directory boots to the live system's marker through each firmware
+//!   path: BIOS with iPXE as a kernel, BIOS through the NIC's iPXE ROM, UEFI (OVMF).
+//! - A copy of it with one `.partN` corrupted on disk fails with the hook's
+//!   `repack: sha256 mismatch … <url of that part>` line, before the root is mounted.
+//!
+//! The release is published once per test process and shared. At most two QEMUs run at a
+//! time ([`BOOTS`]): on two cores a third slows every boot down. Each boot prints one
+//! summary line to stderr, uncaptured; console logs stay in
+//! `target/tmp/repack-boot/<pid>/` until the next run. A missing QEMU, iPXE, OVMF or
+//! busybox fails the tests with the package to install.
+
+use repack_bootgate::{
+    BootOutcome, BootReport, BootSpec, DEFAULT_TIMEOUT, FailReason, Firmware, Tools, boot,
+};
+use repack_e2e::Env;
+use repack_testkit::fixtures::{debian_live, sha256_file};
+use repack_testkit::upstream::Served;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use tokio::sync::{OnceCell, Semaphore};
+
+/// Boots running at once, across all tests of this binary.
+static BOOTS: Semaphore = Semaphore::const_new(2);
+/// The release every boot test starts from, published by the first test that needs it.
+static PUBLISHED: OnceCell<Published> = OnceCell::const_new();
+
+/// The recipe the tests publish and the menu target they boot.
+const RECIPE: &str = "debian-live";
+/// The parts the 64 MiB part size cuts the fixture's root image into.
+const ROOTFS_PARTS: [&str; 3] = [
+    "filesystem.squashfs",
+    "filesystem.squashfs.part2",
+    "filesystem.squashfs.part3",
+];
+
+struct Published {
+    /// The output directory: `menu.ipxe` and `debian-live/<tag>/`.
+    out: PathBuf,
+    /// `debian-live/<tag>`, below `out`.
+    location: String,
+}
+
+/// `target/tmp/repack-boot/<pid>`: this run's published release and console logs. Earlier
+/// runs' directories are removed once their process is gone.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("repack-boot");
+        std::fs::create_dir_all(&root).expect("target/tmp is writable");
+        for entry in std::fs::read_dir(&root).expect("readable").flatten() {
+            let name = entry.file_name();
+            let alive = name
+                .to_str()
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = root.join(std::process::id().to_string());
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        dir
+    })
+}
+
+/// Publishes the fixture ISO with `repack run` once, and moves the output directory out of
+/// the environment (whose upstream stand-in belongs to one test's runtime).
+async fn published() -> &'static Published {
+    PUBLISHED
+        .get_or_init(|| async {
+            let fixture = debian_live();
+            let env = Env::new(1).await;
+            env.serve_release(
+                "12.10.0",
+                Served::file(&fixture.iso),
+                &sha256_file(&fixture.iso),
+            );
+            env.repack(&["run", RECIPE]).await.assert_success();
+            let out = scratch().join("published");
+            move_dir(&env.output_dir(), &out);
+            let location = only_release(&out);
+            for part in ROOTFS_PARTS {
+                assert!(
+                    out.join(&location).join(part).is_file(),
+                    "the root image is not split in {} parts: {part} is missing",
+                    ROOTFS_PARTS.len()
+                );
+            }
+            Published { out, location }
+        })
+        .await
+}
+
+/// `debian-live/<tag>`: the one release below `out`.
+fn only_release(out: &Path) -> String {
+    let tags: Vec<String> = std::fs::read_dir(out.join(RECIPE))
+        .expect("a release directory")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(tags.len(), 1, "{tags:?}");
+    format!("{RECIPE}/{}", tags[0])
+}
+
+fn move_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    if std::fs::rename(from, to).is_err() {
+        copy_tree(from, to, &|from, to| std::fs::copy(from, to).map(drop));
+    }
+}
+
+/// Recreates the tree `from` at `to`, placing each file with `place`.
+fn copy_tree(from: &Path, to: &Path, place: &dyn Fn(&Path, &Path) -> std::io::Result<()>) {
+    std::fs::create_dir_all(to).expect("create directory");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target, place);
+        } else {
+            place(&entry.path(), &target)
+                .unwrap_or_else(|error| panic!("{}: {error}", entry.path().display()));
+        }
+    }
+}
+
+/// Fails the test at once, naming the package, when `firmware` cannot be booted here.
+fn require_tools(firmware: Firmware) {
+    if let Err(error) = Tools::find(firmware) {
+        panic!("cannot boot through {firmware}: {error}");
+    }
+}
+
+/// Boots `out` through `firmware` (waiting for a boot slot) and prints one summary line.
+async fn boot_release(out: &Path, firmware: Firmware, name: &str) -> BootReport {
+    let _slot = BOOTS.acquire().await.expect("semaphore open");
+    let console_log = scratch().join(format!("{name}.console.log"));
+    let spec = BootSpec::new(out, RECIPE, firmware, console_log);
+    let report = boot(&spec)
+        .await
+        .unwrap_or_else(|error| panic!("{name}: the boot could not run: {error}"));
+    // Straight to the process's stderr: libtest captures eprintln! of passing tests.
+    let outcome = match &report.outcome {
+        BootOutcome::Passed { .. } => "passed".to_owned(),
+        BootOutcome::Failed { reason, .. } => format!("failed ({})", reason.kind()),
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "boot {name}: firmware {firmware}, {outcome}, {:.1} s (console: {})",
+        report.duration.as_secs_f64(),
+        report.console_log.display()
+    );
+    report
+}
+
+fn console(report: &BootReport) -> String {
+    String::from_utf8_lossy(&std::fs::read(&report.console_log).expect("console log")).into_owned()
+}
+
+/// The release reached the marker after the hook fetched and checked every part.
+async fn reaches_the_marker(firmware: Firmware, name: &str) {
+    require_tools(firmware);
+    let published = published().await;
+    let report = boot_release(&published.out, firmware, name).await;
+    let BootOutcome::Passed { marker_line } = &report.outcome else {
+        panic!("{}", report.summary());
+    };
+    assert!(marker_line.contains("REPACK-LIVE-OK"), "{marker_line}");
+    let console = console(&report);
+    assert!(
+        console.contains(&format!(
+            "repack: fetching {} bytes in {} part(s) from http://10.0.2.100/{}/",
+            rootfs_size(&published.out.join(&published.location)),
+            ROOTFS_PARTS.len(),
+            published.location
+        )),
+        "the hook did not announce every part; console: {}",
+        report.console_log.display()
+    );
+    assert!(console.contains("repack: root filesystem verified, booting"));
+    for name in ["vmlinuz", "initrd"].iter().chain(&ROOTFS_PARTS) {
+        let path = format!("/{}/{name}", published.location);
+        assert!(
+            report
+                .requests
+                .iter()
+                .any(|request| request.uri == path && request.status == 200),
+            "{path} was not served: {:?}",
+            report.requests
+        );
+    }
+}
+
+fn rootfs_size(release: &Path) -> u64 {
+    ROOTFS_PARTS
+        .iter()
+        .map(|part| std::fs::metadata(release.join(part)).expect("part").len())
+        .sum()
+}
+
+#[tokio::test]
+async fn live_boot_bios_ipxe_kernel_reaches_the_marker() {
+    reaches_the_marker(Firmware::BiosIpxeKernel, "live-boot-bios-ipxe-kernel").await;
+}
+
+#[tokio::test]
+async fn live_boot_bios_nic_rom_reaches_the_marker() {
+    reaches_the_marker(Firmware::BiosNicRom, "live-boot-bios-nic-rom").await;
+}
+
+#[tokio::test]
+async fn live_boot_uefi_reaches_the_marker() {
+    reaches_the_marker(Firmware::Uefi, "live-boot-uefi").await;
+}
+
+/// Issue 4: "a second boot with one part corrupted that must fail with the clear line and no
+/// mount". The bytes change, the size does not, so only the sha256 check can catch it.
+#[tokio::test]
+async fn live_boot_bios_ipxe_kernel_fails_on_a_corrupted_part() {
+    let firmware = Firmware::BiosIpxeKernel;
+    require_tools(firmware);
+    let published = published().await;
+    let out = scratch().join("corrupted");
+    let _ = std::fs::remove_dir_all(&out);
+    // Hard links are enough for the files left alone; the corrupted part is a real copy.
+    copy_tree(&published.out, &out, &|from, to| {
+        std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(drop))
+    });
+    let bad_part = "filesystem.squashfs.part2";
+    let bad = out.join(&published.location).join(bad_part);
+    let mut bytes = std::fs::read(&bad).expect("part2");
+    std::fs::remove_file(&bad).expect("unlink the shared part");
+    let middle = bytes.len() / 2;
+    for byte in &mut bytes[middle..middle + 4096] {
+        *byte ^= 0x5a;
+    }
+    std::fs::write(&bad, &bytes).expect("corrupted part written");
+
+    let report = boot_release(&out, firmware, "live-boot-corrupted-part").await;
+    let url = format!("http://10.0.2.100/{}/{bad_part}", published.location);
+    match &report.outcome {
+        BootOutcome::Failed {
+            reason: FailReason::RepackLine,
+            line: Some(line),
+        } => {
+            assert!(
+                line.starts_with("repack: sha256 mismatch (got ") && line.ends_with(&url),
+                "not the hook's line for {url}: {line}"
+            );
+        }
+        _ => panic!("expected the hook's sha256 line: {}", report.summary()),
+    }
+    let console = console(&report);
+    assert!(!console.contains("REPACK-LIVE-OK"), "the marker appeared");
+    // The hook stops at the bad part: nothing after it is fetched, nothing is mounted.
+    assert!(!console.contains("repack: root filesystem verified"));
+    let part3 = format!("/{}/filesystem.squashfs.part3", published.location);
+    assert!(
+        !report.requested(&part3),
+        "fetching went on after the bad part"
+    );
+    assert!(
+        report.duration < DEFAULT_TIMEOUT / 2,
+        "the failure was not caught as it was printed: {}",
+        report.summary()
+    );
+}
