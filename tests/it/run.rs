@@ -138,6 +138,17 @@ async fn publishes_a_release_then_a_second_run_changes_nothing() {
     assert!(menu.contains("iseq ${buildarch} x86_64"), "{menu}");
     catalog.close().await;
 
+    // `repack menu` renders the same menu from the catalogue alone.
+    let printed = env.repack(&["menu", "-o", "-"]).await;
+    printed.assert_success();
+    assert_eq!(printed.stdout, menu);
+    std::fs::remove_file(env.output_dir().join("menu.ipxe")).unwrap();
+    env.repack(&["menu"]).await.assert_success();
+    assert_eq!(
+        std::fs::read_to_string(env.output_dir().join("menu.ipxe")).unwrap(),
+        menu
+    );
+
     // Second run: nothing new upstream, nothing downloaded, nothing touched.
     let before = snapshot(env.dir.path());
     let iso_requests = env.upstream.requests_for(&Env::iso_path("12.10.0")).len();
