@@ -62,7 +62,11 @@ pub fn ensure(cache_root: &Path, rootfs_bytes: u64) -> Result<BenchIso> {
     })
 }
 
-fn build(dir: &Path, fixture: &repack_testkit::fixtures::DebianLive, rootfs_bytes: u64) -> Result<()> {
+fn build(
+    dir: &Path,
+    fixture: &repack_testkit::fixtures::DebianLive,
+    rootfs_bytes: u64,
+) -> Result<()> {
     for tool in ["mksquashfs", "xorriso"] {
         ensure!(
             Command::new("sh")
@@ -84,16 +88,35 @@ fn build(dir: &Path, fixture: &repack_testkit::fixtures::DebianLive, rootfs_byte
     fs::create_dir_all(&random)?;
     fs::create_dir_all(iso_root.join("live"))?;
     let kver = &fixture.kernel_version;
-    fs::copy(&fixture.vmlinuz, iso_root.join(format!("live/vmlinuz-{kver}")))?;
-    fs::copy(&fixture.initrd, iso_root.join(format!("live/initrd.img-{kver}")))?;
+    fs::copy(
+        &fixture.vmlinuz,
+        iso_root.join(format!("live/vmlinuz-{kver}")),
+    )?;
+    fs::copy(
+        &fixture.initrd,
+        iso_root.join(format!("live/initrd.img-{kver}")),
+    )?;
 
     write_random_files(&random, rootfs_bytes)?;
     let squashfs = iso_root.join("live/filesystem.squashfs");
     run(Command::new("mksquashfs")
         .arg(&random)
         .arg(&squashfs)
-        .args(["-noI", "-noD", "-noF", "-noX", "-no-fragments", "-no-duplicates"])
-        .args(["-no-xattrs", "-noappend", "-no-progress", "-processors", "2"]))?;
+        .args([
+            "-noI",
+            "-noD",
+            "-noF",
+            "-noX",
+            "-no-fragments",
+            "-no-duplicates",
+        ])
+        .args([
+            "-no-xattrs",
+            "-noappend",
+            "-no-progress",
+            "-processors",
+            "2",
+        ]))?;
     fs::remove_dir_all(&random)?;
     let rootfs_size = fs::metadata(&squashfs)?.len();
 

@@ -49,9 +49,17 @@ struct Args {
     /// Do not drop the page cache between runs.
     #[arg(long)]
     keep_caches: bool,
+    /// After dropping the page cache, read the served ISO once so the server sends it from
+    /// memory, as a remote mirror would: only the variant's own disk work hits this disk.
+    /// Without it the server's reads compete with the variant's writes on the same disk.
+    #[arg(long)]
+    warm_source: bool,
     /// Also write the table to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Keep each run's log as `<dir>/<variant>-<round>.log`.
+    #[arg(long)]
+    keep_logs: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -92,7 +100,10 @@ fn main() -> Result<()> {
     let iso_url = format!("{base}/{LIVE_DIR}/{ISO_NAME}");
 
     let hook = root.join("incumbent-hook.sh");
-    fs::write(&hook, "#!/bin/sh\n# replacement script copied in by the incumbent\nexit 0\n")?;
+    fs::write(
+        &hook,
+        "#!/bin/sh\n# replacement script copied in by the incumbent\nexit 0\n",
+    )?;
     let seven_zip = have("7z");
     let mut results: Vec<(String, Vec<Sample>)> = args
         .variants
@@ -108,34 +119,66 @@ fn main() -> Result<()> {
             let mut command = match name.as_str() {
                 "a" => repack_command(&repack, &run_dir, &base)?,
                 "b" => shell(&run_dir, &incumbent_script(&iso_url, &hook, seven_zip)),
-                "c" => shell(&run_dir, &format!("curl -sS --fail -o iso.iso '{iso_url}'\nsha256sum iso.iso")),
+                "c" => shell(
+                    &run_dir,
+                    &format!("curl -sS --fail -o iso.iso '{iso_url}'\nsha256sum iso.iso"),
+                ),
                 "c2" => shell(
                     &run_dir,
-                    &format!("curl -sS --fail -o iso.iso '{iso_url}'\nopenssl dgst -sha256 iso.iso"),
+                    &format!(
+                        "curl -sS --fail -o iso.iso '{iso_url}'\nopenssl dgst -sha256 iso.iso"
+                    ),
                 ),
-                other => bail!("unknown variant `{other}` (a, b, c, c2)"),
+                // Diagnostics only: the download alone, with curl's progress meter in the log.
+                "curl" => shell(&run_dir, &format!("curl --fail -o iso.iso '{iso_url}'")),
+                other => bail!("unknown variant `{other}` (a, b, c, c2, curl)"),
             };
             if !args.keep_caches {
                 dropped &= measure::drop_caches();
             }
-            eprintln!("bench: round {round}, variant {name} (load {:.2})", measure::load_average());
+            if args.warm_source {
+                std::io::copy(&mut fs::File::open(&iso.path)?, &mut std::io::sink())?;
+            }
+            eprintln!(
+                "bench: round {round}, variant {name} (load {:.2})",
+                measure::load_average()
+            );
             let sample = measure::run(&mut command, &run_dir).with_context(|| {
-                format!("variant {name} failed; its log is in {}", run_dir.join("log").display())
+                format!(
+                    "variant {name} failed; its log is in {}",
+                    run_dir.join("log").display()
+                )
             })?;
             check_outputs(name, &run_dir, &iso)?;
             eprintln!(
-                "bench:   {:.2} s ({:.2} s durable), peak RSS {} MiB, wrote {:.2} GB",
+                "bench:   {:.2} s ({:.2} s durable), CPU {:.1} s ({:.1} s system), peak RSS {} MiB, wrote {:.2} GB",
                 sample.wall.as_secs_f64(),
                 sample.durable.as_secs_f64(),
+                sample.cpu.as_secs_f64(),
+                sample.sys.as_secs_f64(),
                 sample.max_rss_bytes >> 20,
                 sample.write_bytes as f64 / 1e9
             );
             samples.push(sample);
+            if let Some(logs) = &args.keep_logs {
+                fs::create_dir_all(logs)?;
+                fs::copy(
+                    run_dir.join("log"),
+                    logs.join(format!("{name}-{round}.log")),
+                )?;
+            }
             fs::remove_dir_all(&run_dir)?;
         }
     }
 
-    let table = render(&results, &iso, !args.keep_caches && dropped, seven_zip, args.rounds);
+    let table = render(
+        &results,
+        &iso,
+        !args.keep_caches && dropped,
+        args.warm_source,
+        seven_zip,
+        args.rounds,
+    );
     println!("{table}");
     if let Some(out) = &args.out {
         fs::write(out, &table)?;
@@ -242,15 +285,22 @@ fn check_outputs(name: &str, run_dir: &Path, iso: &iso::BenchIso) -> Result<()> 
                 .path();
             let rootfs = sum_of(&release, "filesystem.squashfs")?;
             if rootfs != iso.rootfs_size {
-                bail!("repack published {rootfs} root image bytes, expected {}", iso.rootfs_size);
+                bail!(
+                    "repack published {rootfs} root image bytes, expected {}",
+                    iso.rootfs_size
+                );
             }
         }
         "b" => {
             let rootfs = sum_of(&run_dir.join("out"), "filesystem.squashfs")?;
             if rootfs != iso.rootfs_size {
-                bail!("the incumbent split {rootfs} bytes, expected {}", iso.rootfs_size);
+                bail!(
+                    "the incumbent split {rootfs} bytes, expected {}",
+                    iso.rootfs_size
+                );
             }
         }
+        "curl" => {}
         _ => {
             let log = fs::read_to_string(run_dir.join("log"))?;
             if !log.contains(&iso.sha256_hex) {
@@ -275,13 +325,14 @@ fn render(
     results: &[(String, Vec<Sample>)],
     iso: &iso::BenchIso,
     dropped: bool,
+    warm_source: bool,
     seven_zip: bool,
     rounds: u32,
 ) -> String {
     let label = |name: &str| match name {
         "a" => "(a) repack run".to_owned(),
         "b" => format!(
-            "(b) incumbent: curl, {}, unmkinitramfs, cpio|zstd, split",
+            "(b) incumbent: curl, {}, unmkinitramfs, cpio + zstd, split",
             if seven_zip { "7z x" } else { "bsdtar -x" }
         ),
         "c" => "(c) floor: curl -o + sha256sum".to_owned(),
@@ -291,35 +342,51 @@ fn render(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "ISO: {:.2} GB ({} bytes; root image {} bytes, multi-extent), {} round(s), page cache {}",
+        "ISO: {:.2} GB ({} bytes; root image {} bytes, multi-extent), {} round(s), page cache {}; \
+         served ISO {}",
         iso.size as f64 / 1e9,
         iso.size,
         iso.rootfs_size,
         rounds,
-        if dropped { "dropped before every run" } else { "NOT dropped" }
+        if dropped {
+            "dropped before every run"
+        } else {
+            "NOT dropped"
+        },
+        if warm_source {
+            "read into memory before every run (a remote mirror's disk is not ours)"
+        } else {
+            "read from this disk during the run (competes with the variant's writes)"
+        }
     );
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| variant | wall s (each run) | durable s (each run) | peak RSS MiB | written GB | load before |"
+        "| variant | wall s (each run) | durable s (each run) | CPU s | peak RSS MiB | written GB | load before |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for (name, samples) in results {
         let each = |key: &dyn Fn(&Sample) -> String| {
             samples.iter().map(key).collect::<Vec<_>>().join(" / ")
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             label(name),
             each(&|s| format!("{:.2}", s.wall.as_secs_f64())),
             each(&|s| format!("{:.2}", s.durable.as_secs_f64())),
+            each(&|s| format!("{:.1}", s.cpu.as_secs_f64())),
             each(&|s| format!("{}", s.max_rss_bytes >> 20)),
             each(&|s| format!("{:.2}", s.write_bytes as f64 / 1e9)),
             each(&|s| format!("{:.2}", s.load_before)),
         );
     }
-    let find = |name: &str| results.iter().find(|(n, _)| n == name).map(|(_, s)| s.as_slice());
+    let find = |name: &str| {
+        results
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.as_slice())
+    };
     if let Some(a) = find("a") {
         let _ = writeln!(out);
         let _ = writeln!(out, "Ratios of medians (wall / durable):");
@@ -327,7 +394,10 @@ fn render(
         let wall = |s: &Sample| s.wall.as_secs_f64();
         let durable = |s: &Sample| s.durable.as_secs_f64();
         if let Some(b) = find("b") {
-            let (rw, rd) = (median(b, wall) / median(a, wall), median(b, durable) / median(a, durable));
+            let (rw, rd) = (
+                median(b, wall) / median(a, wall),
+                median(b, durable) / median(a, durable),
+            );
             let _ = writeln!(
                 out,
                 "- b/a = {rw:.2}× / {rd:.2}× (target: a ≥ 3× faster than b): {} / {}",
@@ -337,8 +407,15 @@ fn render(
         }
         for floor in ["c", "c2"] {
             if let Some(c) = find(floor) {
-                let (rw, rd) = (median(a, wall) / median(c, wall), median(a, durable) / median(c, durable));
-                let target = if floor == "c" { "target: ≤ 1.3×" } else { "information" };
+                let (rw, rd) = (
+                    median(a, wall) / median(c, wall),
+                    median(a, durable) / median(c, durable),
+                );
+                let target = if floor == "c" {
+                    "target: ≤ 1.3×"
+                } else {
+                    "information"
+                };
                 let _ = writeln!(
                     out,
                     "- a/{floor} = {rw:.2}× / {rd:.2}× ({target}): {} / {}",

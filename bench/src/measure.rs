@@ -22,6 +22,10 @@ pub struct Sample {
     pub wall: Duration,
     pub durable: Duration,
     pub max_rss_bytes: u64,
+    /// User + system CPU time of the whole tree.
+    pub cpu: Duration,
+    /// The system (kernel) share of `cpu`.
+    pub sys: Duration,
     pub write_bytes: u64,
     /// 1-minute load average just before the run.
     pub load_before: f64,
@@ -83,7 +87,13 @@ pub fn run(command: &mut Command, output_dir: &Path) -> Result<Sample> {
         wall,
         durable,
         max_rss_bytes: usage.ru_maxrss as u64 * 1024,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        sys: timeval(usage.ru_stime),
         write_bytes,
         load_before,
     })
+}
+
+fn timeval(value: libc::timeval) -> Duration {
+    Duration::from_secs(value.tv_sec as u64) + Duration::from_micros(value.tv_usec as u64)
 }

@@ -7,6 +7,9 @@
 //!   path: BIOS with iPXE as a kernel, BIOS through the NIC's iPXE ROM, UEFI (OVMF).
 //! - A copy of it with one `.partN` corrupted on disk fails with the hook's
 //!   `repack: sha256 mismatch … <url of that part>` line, before the root is mounted.
+//! - A real dracut (dmsquash-live + livenet) live system in lorax's layout
+//!   (tests/fixtures/make-dracut-live.sh, test recipe tests/recipes/dracut-live.toml) boots
+//!   through `root=live:` with its root image split into parts, which stock dracut cannot do.
 //!
 //! The release is published once per test process and shared. At most two QEMUs run at a
 //! time ([`BOOTS`]): on two cores a third slows every boot down. Each boot prints one
@@ -18,7 +21,7 @@ use repack_bootgate::{
     BootOutcome, BootReport, BootSpec, DEFAULT_TIMEOUT, FailReason, Firmware, Tools, boot,
 };
 use repack_e2e::Env;
-use repack_testkit::fixtures::{debian_live, sha256_file};
+use repack_testkit::fixtures::{debian_live, dracut_live, sha256_file};
 use repack_testkit::upstream::Served;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -136,11 +139,17 @@ fn require_tools(firmware: Firmware) {
     }
 }
 
-/// Boots `out` through `firmware` (waiting for a boot slot) and prints one summary line.
+/// Boots the debian-live release of `out` through `firmware`.
 async fn boot_release(out: &Path, firmware: Firmware, name: &str) -> BootReport {
+    boot_target(out, RECIPE, firmware, name).await
+}
+
+/// Boots menu item `target` of `out` through `firmware` (waiting for a boot slot) and prints
+/// one summary line.
+async fn boot_target(out: &Path, target: &str, firmware: Firmware, name: &str) -> BootReport {
     let _slot = BOOTS.acquire().await.expect("semaphore open");
     let console_log = scratch().join(format!("{name}.console.log"));
-    let spec = BootSpec::new(out, RECIPE, firmware, console_log);
+    let spec = BootSpec::new(out, target, firmware, console_log);
     let report = boot(&spec)
         .await
         .unwrap_or_else(|error| panic!("{name}: the boot could not run: {error}"));
@@ -269,4 +278,43 @@ async fn live_boot_bios_ipxe_kernel_fails_on_a_corrupted_part() {
         "the failure was not caught as it was printed: {}",
         report.summary()
     );
+}
+
+/// Issue 4, "dracut, real": a dracut-built initrd with livenet boots a root image split into
+/// parts through repack's netroot handler.
+#[tokio::test]
+async fn dracut_bios_ipxe_kernel_reaches_the_marker() {
+    let firmware = Firmware::BiosIpxeKernel;
+    require_tools(firmware);
+    let fixture = dracut_live();
+    let env = Env::new(1).await;
+    env.serve_listed(
+        "/dracut-live",
+        "dracut-live-41.1-x86_64.iso",
+        Served::file(&fixture.iso),
+        &sha256_file(&fixture.iso),
+    );
+    env.repack(&["run", "dracut-live"]).await.assert_success();
+    let out = scratch().join("dracut-published");
+    move_dir(&env.output_dir(), &out);
+    let tags: Vec<String> = std::fs::read_dir(out.join("dracut-live"))
+        .expect("a release directory")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(tags.len(), 1, "{tags:?}");
+    let release = out.join("dracut-live").join(&tags[0]);
+    assert!(
+        release.join("squashfs.img.part3").is_file(),
+        "the root image is not split in at least three parts"
+    );
+
+    let report = boot_target(&out, "dracut-live", firmware, "dracut-bios-ipxe-kernel").await;
+    let BootOutcome::Passed { marker_line } = &report.outcome else {
+        panic!("{}", report.summary());
+    };
+    assert!(marker_line.contains("REPACK-LIVE-OK"), "{marker_line}");
+    for part in ["squashfs.img", "squashfs.img.part2", "squashfs.img.part3"] {
+        let path = format!("/dracut-live/{}/{part}", tags[0]);
+        assert!(report.requested(&path), "{path} was not fetched");
+    }
 }

@@ -71,9 +71,19 @@ async fn download_cut_in_one_run_resumes_in_the_next() {
             "debian-live-12.10.0-amd64-standard.iso",
         ]);
     env.assert_nothing_published().await;
+    // The root image streamed into its parts instead of the partial ISO (issue 8: each byte
+    // written once); the resume below fills the ISO's holes back from them.
+    let stream_dir = env
+        .data_dir()
+        .join(format!("cache/iso/{digest}.iso.stream"));
+    assert!(
+        stream_dir.join("filesystem.squashfs").is_file(),
+        "the first run did not stream the root image"
+    );
 
     env.upstream.cut_responses_after(None);
     env.repack(&["run", "debian-live"]).await.assert_success();
+    assert!(!stream_dir.exists(), "the stream directory was left behind");
     let requests = env.upstream.requests_for(&Env::iso_path("12.10.0"));
     assert_eq!(requests.len(), 2, "{requests:?}");
     let start = range_start(&requests[1]).expect("the second run resumes with a range");

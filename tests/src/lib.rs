@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 
 /// The upstream prefix the shipped `debian-live` recipe watches; rewritten to the stand-in.
 pub const UPSTREAM_PREFIX: &str = "https://cdimage.debian.org/";
+/// The upstream of the test-only recipes in `tests/recipes/`; rewritten to the stand-in.
+pub const TEST_UPSTREAM_PREFIX: &str = "https://upstream.invalid/";
 /// Where Debian publishes live ISOs and their SHA256SUMS, below the prefix.
 pub const LIVE_DIR: &str = "/debian-cd/current-live/amd64/iso-hybrid";
 /// Part size used by the tests: small enough that the fixture's squashfs is split in three.
@@ -38,17 +40,24 @@ impl Env {
 output_dir = "{out}"
 public_url = "http://10.0.2.100"
 part_size = {part_size}
-recipe_dirs = ["{recipes}"]
+recipe_dirs = ["{recipes}", "{test_recipes}"]
 fetch_retries = {fetch_retries}
 
 [[mirror]]
 from = "{UPSTREAM_PREFIX}"
+to = "{mirror}/"
+
+[[mirror]]
+from = "{TEST_UPSTREAM_PREFIX}"
 to = "{mirror}/"
 "#,
             data = dir.path().join("data").display(),
             out = dir.path().join("out").display(),
             part_size = TEST_PART_SIZE,
             recipes = repack_testkit::workspace_root().join("recipes").display(),
+            test_recipes = repack_testkit::workspace_root()
+                .join("tests/recipes")
+                .display(),
             mirror = upstream.url(),
         );
         std::fs::write(dir.path().join("repack.toml"), config).expect("config written");
@@ -80,6 +89,16 @@ to = "{mirror}/"
         );
         self.upstream
             .put(&format!("{LIVE_DIR}/SHA256SUMS"), Served::text(sums));
+    }
+
+    /// Serves `served` as `<dir>/<name>` and a SHA256SUMS next to it listing it with `digest`
+    /// (for the test-only recipes, whose upstream is [`TEST_UPSTREAM_PREFIX`]).
+    pub fn serve_listed(&self, dir: &str, name: &str, served: Served, digest: &str) {
+        self.upstream.put(&format!("{dir}/{name}"), served);
+        self.upstream.put(
+            &format!("{dir}/SHA256SUMS"),
+            Served::text(format!("{digest}  {name}\n")),
+        );
     }
 
     /// Runs `repack ARGS` with this environment's configuration, off the async runtime.

@@ -1,12 +1,14 @@
-//! Copying with splitting and hashing in one pass.
+//! Copying with splitting and hashing in one pass, and [`SplitSink`], which does the same
+//! for bytes pushed in as they arrive.
 
+use crate::direct::DirectFile;
 use crate::{AssembleError, check_output_name};
 use repack_core::{FileRole, ManifestFile, ManifestPart, Sha256Digest};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The largest part GitHub accepts with margin, as netboot.xyz cuts them: files above this
 /// are split into parts of exactly this many bytes (the last one shorter).
@@ -51,6 +53,10 @@ pub fn copy_split(
     }
     let total: u64 = source.extents.iter().map(|(_, len)| len).sum();
     let mut writer = SplitWriter::new(dir, name, part_size);
+    if total <= part_size {
+        // One part: its digest is the file's, so the bytes are hashed once, not twice.
+        writer.whole = None;
+    }
     let mut buffer = vec![0u8; BUFFER_SIZE];
     let mut copied = 0u64;
     for &(offset, len) in source.extents {
@@ -107,6 +113,8 @@ impl<'a> OutputFile<'a> {
     pub fn create(dir: &'a Path, name: &'a str) -> Result<Self, AssembleError> {
         check_output_name(name)?;
         let mut inner = SplitWriter::new(dir, name, u64::MAX);
+        // Never split, so the one part's digest is the file's.
+        inner.whole = None;
         inner.open_part()?;
         Ok(OutputFile { inner })
     }
@@ -133,7 +141,9 @@ struct SplitWriter<'a> {
     dir: &'a Path,
     name: &'a str,
     part_size: u64,
-    whole: Sha256,
+    /// The whole file's hash; `None` when the file is known to fit one part, whose
+    /// digest is then the file's.
+    whole: Option<Sha256>,
     size: u64,
     parts: Vec<ManifestPart>,
     current: Option<OpenPart>,
@@ -152,7 +162,7 @@ impl<'a> SplitWriter<'a> {
             dir,
             name,
             part_size,
-            whole: Sha256::new(),
+            whole: Some(Sha256::new()),
             size: 0,
             parts: Vec::new(),
             current: None,
@@ -160,7 +170,9 @@ impl<'a> SplitWriter<'a> {
     }
 
     fn write(&mut self, mut data: &[u8]) -> Result<(), AssembleError> {
-        self.whole.update(data);
+        if let Some(whole) = &mut self.whole {
+            whole.update(data);
+        }
         self.size += data.len() as u64;
         while !data.is_empty() {
             if self.current.is_none() {
@@ -234,12 +246,215 @@ impl<'a> SplitWriter<'a> {
             self.open_part()?;
         }
         self.close_part()?;
+        let sha256 = match self.whole {
+            Some(whole) => Sha256Digest::from_bytes(whole.finalize().into()),
+            None => {
+                debug_assert_eq!(self.parts.len(), 1);
+                self.parts[0].sha256
+            }
+        };
         Ok(ManifestFile {
             name: self.name.to_owned(),
             role,
             size: self.size,
-            sha256: Sha256Digest::from_bytes(self.whole.finalize().into()),
+            sha256,
             parts: self.parts,
         })
+    }
+}
+
+/// A file of known size laid out as parts while its bytes arrive from elsewhere (a download),
+/// in file order but in pieces of any size: each part's hash is computed as it is written,
+/// the whole file's hash by the caller (possibly on another thread) and handed to
+/// [`SplitSink::finish`].
+///
+/// The part files are created up front with `create_new`; [`SplitSink::discard`] removes
+/// them. Each part is made durable once (`sync_all`) in `finish`.
+pub struct SplitSink {
+    dir: PathBuf,
+    name: String,
+    part_size: u64,
+    size: u64,
+    /// Bytes received so far.
+    position: u64,
+    parts: Vec<SinkPart>,
+}
+
+struct SinkPart {
+    /// Written around the page cache: these bytes are not read again by this process.
+    file: DirectFile,
+    name: String,
+    hash: Sha256,
+    size: u64,
+    /// `size` at the last [`SplitSink::sync`].
+    synced: u64,
+}
+
+impl SplitSink {
+    /// Creates the (empty) part files of a `size`-byte file called `name` in `dir`.
+    pub fn create(
+        dir: &Path,
+        name: &str,
+        size: u64,
+        part_size: u64,
+    ) -> Result<Self, AssembleError> {
+        check_output_name(name)?;
+        if part_size < MIN_PART_SIZE {
+            return Err(AssembleError::PartSizeTooSmall(part_size));
+        }
+        let mut sink = SplitSink {
+            dir: dir.to_owned(),
+            name: name.to_owned(),
+            part_size,
+            size,
+            position: 0,
+            parts: Vec::new(),
+        };
+        for index in 0..size.div_ceil(part_size).max(1) as usize {
+            let name = part_name(name, index);
+            let path = dir.join(&name);
+            let file = match DirectFile::create_new(&path) {
+                Ok(file) => file,
+                Err(source) => {
+                    sink.discard();
+                    return Err(AssembleError::Io {
+                        action: "cannot create",
+                        path,
+                        source,
+                    });
+                }
+            };
+            sink.parts.push(SinkPart {
+                file,
+                name,
+                hash: Sha256::new(),
+                size: 0,
+                synced: 0,
+            });
+        }
+        Ok(sink)
+    }
+
+    /// Appends `data`, the file's next bytes, to the parts they belong in.
+    pub fn write(&mut self, mut data: &[u8]) -> Result<(), AssembleError> {
+        if self.position + data.len() as u64 > self.size {
+            return Err(AssembleError::ShortSource {
+                name: self.name.clone(),
+                got: self.position + data.len() as u64,
+                expected: self.size,
+            });
+        }
+        while !data.is_empty() {
+            let index = (self.position / self.part_size) as usize;
+            let part = &mut self.parts[index];
+            let room = (self.part_size - part.size).min(data.len() as u64) as usize;
+            let (now, rest) = data.split_at(room);
+            part.file
+                .write_all(now)
+                .map_err(|source| AssembleError::Io {
+                    action: "cannot write",
+                    path: self.dir.join(&part.name),
+                    source,
+                })?;
+            part.hash.update(now);
+            part.size += room as u64;
+            self.position += room as u64;
+            data = rest;
+        }
+        Ok(())
+    }
+
+    /// Checks that every byte arrived, makes each part durable and describes the file.
+    /// `sha256` is the whole file's digest as the caller computed it from the same bytes;
+    /// `None` for a file that fits in one part, whose digest is then that part's.
+    ///
+    /// # Panics
+    /// When `sha256` is `None` for a file of several parts (a caller bug).
+    pub fn finish(
+        self,
+        role: FileRole,
+        sha256: Option<Sha256Digest>,
+    ) -> Result<ManifestFile, AssembleError> {
+        if self.position != self.size {
+            let (name, got, expected) = (self.name.clone(), self.position, self.size);
+            self.discard();
+            return Err(AssembleError::ShortSource {
+                name,
+                got,
+                expected,
+            });
+        }
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for part in self.parts {
+            part.file.finish().map_err(|source| AssembleError::Io {
+                action: "cannot flush",
+                path: self.dir.join(&part.name),
+                source,
+            })?;
+            parts.push(ManifestPart {
+                name: part.name,
+                size: part.size,
+                sha256: Sha256Digest::from_bytes(part.hash.finalize().into()),
+            });
+        }
+        let sha256 = sha256.unwrap_or_else(|| {
+            assert_eq!(
+                parts.len(),
+                1,
+                "the whole digest of a split file is required"
+            );
+            parts[0].sha256
+        });
+        Ok(ManifestFile {
+            name: self.name,
+            role,
+            size: self.size,
+            sha256,
+            parts,
+        })
+    }
+
+    /// Removes the part files created so far (best effort: they are in a staging directory
+    /// that is deleted anyway if the build fails).
+    pub fn discard(self) {
+        for part in self.parts {
+            part.file.abandon();
+            let _ = std::fs::remove_file(self.dir.join(&part.name));
+        }
+    }
+
+    /// The file's name (the first part's).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The directory the parts are in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where byte `position` of the file is stored: the part's path and the offset in it.
+    pub fn location(&self, position: u64) -> (PathBuf, u64) {
+        let index = (position / self.part_size) as usize;
+        (
+            self.dir.join(part_name(&self.name, index)),
+            position % self.part_size,
+        )
+    }
+
+    /// The largest part size, as given to [`SplitSink::create`].
+    pub fn part_size(&self) -> u64 {
+        self.part_size
+    }
+
+    /// Makes every byte written so far durable in its part.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        for part in &mut self.parts {
+            if part.size != part.synced {
+                part.file.sync()?;
+                part.synced = part.size;
+            }
+        }
+        Ok(())
     }
 }

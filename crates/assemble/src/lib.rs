@@ -4,16 +4,21 @@
 //! into the output, cutting it into parts of at most `part_size` bytes and hashing the whole
 //! and every part in the same pass: each byte is read once and written once, with one fixed
 //! buffer whatever the file's size. [`copy_stream`] does the same for a file produced in
-//! memory or by another stage (kernel, patched initrd). [`write_manifest`] writes
+//! memory or by another stage (kernel, patched initrd). [`SplitSink`] lays a file out in
+//! parts as its bytes arrive from a download, so they are written once, where they are
+//! published, instead of being read back out of the stored ISO. [`write_manifest`] writes
 //! `manifest.json` and `SHA256SUMS` last, so a staging directory with a manifest is complete.
 //!
 //! This crate never decides where a release becomes visible: the publisher moves the
 //! staging directory into place.
 
 mod copy;
+mod direct;
 mod manifest_files;
 
-pub use copy::{CopySource, DEFAULT_PART_SIZE, OutputFile, copy_split, copy_stream, part_name};
+pub use copy::{
+    CopySource, DEFAULT_PART_SIZE, OutputFile, SplitSink, copy_split, copy_stream, part_name,
+};
 pub use manifest_files::{read_manifest, write_manifest};
 
 use std::path::PathBuf;

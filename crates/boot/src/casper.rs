@@ -121,6 +121,7 @@ fn default_layer(base: &dyn BaseInitrd) -> Result<Option<String>, BootError> {
     let text = String::from_utf8_lossy(&conf);
     let value = text
         .lines()
+        .rev()
         .map(str::trim)
         .filter_map(|line| {
             line.strip_prefix("export ")
@@ -128,7 +129,7 @@ fn default_layer(base: &dyn BaseInitrd) -> Result<Option<String>, BootError> {
                 .trim_start()
                 .strip_prefix("LAYERFS_PATH=")
         })
-        .last()
+        .next()
         .map(|value| value.trim().trim_matches(['"', '\'']).to_owned());
     Ok(value.filter(|value| !value.is_empty()))
 }

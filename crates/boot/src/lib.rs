@@ -7,7 +7,7 @@
 //! base initrd through [`BaseInitrd`] to adapt to the upstream version they patch.
 //!
 //! Families: [`LiveBoot`] (Debian live-boot), [`Casper`] (Ubuntu), [`Dracut`] (dmsquash-live
-//! + livenet), [`Archiso`] (Arch) and [`Miso`] (Manjaro). Every hook but live-boot's shares
+//! and livenet), [`Archiso`] (Arch) and [`Miso`] (Manjaro). Every hook but live-boot's shares
 //! one shell library ([`HOOK_COMMON`]) that fetches each part listed in the baked rootfs list
 //! (no probing), follows redirects, checks size and sha256 before use, joins parts in a tmpfs
 //! sized from the list, and reports a failure as one `repack: <what failed> <url>` line on

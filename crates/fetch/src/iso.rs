@@ -29,6 +29,10 @@ pub struct FetchedIso {
     pub sha256: Sha256Digest,
     /// True when the file was already in the cache and nothing was downloaded.
     pub from_cache: bool,
+    /// True when a [`StreamTap`] stored some ranges itself ([`Claim`](crate::Claim)s): the
+    /// file at `path` (`<sha256>.iso.hollow`, never a cache hit) has holes there, and the
+    /// caller must take those bytes from the tap's files and delete the file when done.
+    pub hollow: bool,
 }
 
 type SharedPart = Arc<Mutex<PartFile>>;
@@ -69,6 +73,15 @@ impl Fetcher {
         CachePaths::new(&self.config.cache_dir, &sha256.to_hex()).final_path
     }
 
+    /// A directory for the files a [`StreamTap`] stores claimed bytes in during the download
+    /// of the ISO with digest `sha256`. It survives a failed attempt (a resume fills holes
+    /// back from it); [`fetch_iso_with_tap`](Fetcher::fetch_iso_with_tap) empties it before
+    /// a download starts and removes it when the download does not verify; after a
+    /// successful download the caller takes the files and removes it.
+    pub fn stream_dir(&self, sha256: &Sha256Digest) -> PathBuf {
+        CachePaths::new(&self.config.cache_dir, &sha256.to_hex()).stream_dir
+    }
+
     /// Downloads the ISO at `url` (upstream spelling) into the cache and checks that it
     /// hashes to `expected`.
     ///
@@ -83,9 +96,13 @@ impl Fetcher {
         expected: Sha256Digest,
         reporter: &dyn Reporter,
     ) -> Result<FetchedIso, FetchError> {
-        self.fetch_iso_with_tap(url, expected, reporter, NoTap)
+        let result = self
+            .fetch_iso_with_tap(url, expected, reporter, NoTap)
             .await
-            .map(|(iso, NoTap)| iso)
+            .map(|(iso, NoTap)| iso);
+        // Without a tap nothing is ever stored there.
+        let _ = std::fs::remove_dir(self.stream_dir(&expected));
+        result
     }
 
     /// [`fetch_iso`](Fetcher::fetch_iso), showing every byte written to `tap` as well (see
@@ -133,6 +150,22 @@ impl Fetcher {
         if let Some(reason) = not_resumed {
             tracing::warn!(url = %target.url, %reason, "not resuming the partial download; starting over");
         }
+        // Whatever a tap of an earlier attempt stored is in the part file now (holes were
+        // filled back) or useless (the download starts over).
+        {
+            let dir = paths.stream_dir.clone();
+            blocking(move || {
+                remove_dir_if_present(&dir)
+                    .and_then(|()| std::fs::create_dir_all(&dir))
+                    .map_err(|source| PartIoError {
+                        action: "prepare",
+                        path: dir,
+                        source,
+                    })
+            })
+            .await
+            .map_err(|error| target.part_error(error))?;
+        }
         tracing::info!(
             url = %target.url,
             mirror_url = %target.mirror_url,
@@ -173,6 +206,7 @@ impl Fetcher {
         })
         .await
         .map_err(|error| target.part_error(error))?;
+        let hollow = lock(&part).is_hollow();
         let paths = lock(&part).paths().clone();
         let part = Arc::try_unwrap(part)
             .ok()
@@ -180,18 +214,26 @@ impl Fetcher {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         if actual == expected {
-            let path = paths.final_path.clone();
-            blocking(move || part.move_to(&paths.final_path))
+            // A hollow ISO is not the ISO: it never takes the cache's name.
+            let path = if hollow {
+                paths.hollow_path.clone()
+            } else {
+                paths.final_path.clone()
+            };
+            let to = path.clone();
+            blocking(move || part.move_to(&to))
                 .await
                 .map_err(|error| target.part_error(error))?;
-            tracing::info!(url = %target.url, path = %path.display(), size, "ISO downloaded and verified");
+            tracing::info!(url = %target.url, path = %path.display(), size, hollow, "ISO downloaded and verified");
             return Ok(FetchedIso {
                 path,
                 size,
                 sha256: actual,
                 from_cache: false,
+                hollow,
             });
         }
+        let _ = remove_dir_if_present(&paths.stream_dir);
         let quarantined_path = paths
             .quarantine_dir
             .join(format!("{expected}.got-{actual}.iso"));
@@ -342,8 +384,7 @@ impl Fetcher {
             },
         };
         if let Some((detail, source)) = interrupted {
-            let keep = part.clone();
-            blocking(move || lock(&keep).checkpoint())
+            checkpoint(part.clone(), tap.clone())
                 .await
                 .map_err(fatal_io)?;
             return Err(Failure::Interrupted {
@@ -364,6 +405,7 @@ async fn cached(paths: &CachePaths, expected: Sha256Digest) -> Option<FetchedIso
         size: metadata.len(),
         sha256: expected,
         from_cache: true,
+        hollow: false,
     })
 }
 
@@ -403,9 +445,10 @@ impl Writer {
         let offset = self.next_offset;
         self.next_offset += len;
         let (part, tap, shown) = (self.part.clone(), self.tap.clone(), batch.clone());
-        let checkpoint_bytes = self.checkpoint_bytes;
-        let write =
-            tokio::task::spawn_blocking(move || lock(&part).append(&batch, checkpoint_bytes));
+        // Asked while the tap is idle (its previous batch is done): which bytes it stores.
+        let mut claims = lock(&*self.tap).claims();
+        claims.sort_by_key(|claim| claim.offset);
+        let write = tokio::task::spawn_blocking(move || lock(&part).append(&batch, &claims));
         let tap = tokio::task::spawn_blocking(move || lock(&*tap).observe(offset, &shown));
         self.pending = Some(Pending { write, tap, len });
         Ok(())
@@ -423,8 +466,35 @@ impl Writer {
             }
             written?;
             reporter.advanced(len);
+            if lock(&self.part).checkpoint_due(self.checkpoint_bytes) {
+                checkpoint(self.part.clone(), self.tap.clone()).await?;
+            }
         }
         Ok(())
+    }
+}
+
+/// A durable checkpoint at a batch boundary: first the tap's files (the holes recorded next
+/// point into them), then the part file and its state.
+async fn checkpoint(part: SharedPart, tap: SharedTap) -> Result<(), PartIoError> {
+    blocking(move || {
+        let mut part = lock(&part);
+        if part.is_hollow() {
+            lock(&*tap).sync().map_err(|source| PartIoError {
+                action: "make durable the stream files of",
+                path: part.paths().part.clone(),
+                source,
+            })?;
+        }
+        part.checkpoint()
+    })
+    .await
+}
+
+fn remove_dir_if_present(path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
     }
 }
 

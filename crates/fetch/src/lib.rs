@@ -20,8 +20,13 @@
 //!   `<cache>/quarantine/` and reported as [`FetchError::ChecksumMismatch`].
 //!
 //! [`Fetcher::fetch_iso_with_tap`] also shows every byte, as it is written, to a
-//! [`StreamTap`] running alongside the writer, so a caller can hash the files inside the
-//! image from the download itself instead of reading the finished ISO again.
+//! [`StreamTap`] running alongside the writer, so a caller can lay out and hash the files
+//! inside the image from the download itself instead of reading the finished ISO again.
+//! A tap may [`Claim`] ranges it stores itself (in [`Fetcher::stream_dir`]): those bytes are
+//! hashed but not written to the partial ISO, so each byte reaches the disk once. The holes
+//! are recorded, with where their bytes are, in every checkpoint (after the tap synced), and
+//! a resume in a later process fills them back before it continues. A verified download
+//! with holes is returned as a *hollow* ISO (`<sha256>.iso.hollow`, never a cache hit).
 //!
 //! Progress goes to a [`Reporter`]; this crate draws nothing. It never enables transparent
 //! decompression (the bytes hashed are the bytes served) and never holds an ISO in memory:
@@ -45,4 +50,4 @@ pub use error::FetchError;
 pub use fetcher::Fetcher;
 pub use iso::{FetchedIso, WRITE_BATCH_BYTES};
 pub use reporter::{NoopReporter, Reporter};
-pub use tap::{NoTap, StreamTap};
+pub use tap::{Claim, NoTap, StreamTap};

@@ -2,16 +2,20 @@
 //! code; the async side calls it through `spawn_blocking`.
 //!
 //! Invariant (on disk): the first `state.offset` bytes of the `.part` file are durable (they
-//! were fsynced before the state was written) and `state.sha256_state` is the SHA-256 state
-//! after hashing exactly those bytes. Bytes past `offset` may exist after a crash; they are
-//! cut off on resume. The state file is replaced atomically (write, fsync, rename).
+//! were fsynced before the state was written), except the `state.holes`, whose bytes are
+//! durable in the files a [`StreamTap`](crate::StreamTap) claimed them for (it was synced
+//! first); `state.sha256_state` is the SHA-256 state after hashing exactly those bytes.
+//! Bytes past `offset` may exist after a crash; they are cut off on resume, and holes are
+//! filled back from their files. The state file is replaced atomically (write, fsync, rename).
 
+use crate::tap::Claim;
 use crate::validators::Validators;
 use serde::{Deserialize, Serialize};
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Version of the `.part.state` format; a state of another version is ignored (restart).
@@ -21,6 +25,10 @@ const STATE_VERSION: u32 = 1;
 #[derive(Debug, Clone)]
 pub(crate) struct CachePaths {
     pub final_path: PathBuf,
+    /// Where a verified download with holes goes (see [`crate::FetchedIso::hollow`]).
+    pub hollow_path: PathBuf,
+    /// Where a tap keeps the bytes it claimed.
+    pub stream_dir: PathBuf,
     pub part: PathBuf,
     pub state: PathBuf,
     pub lock: PathBuf,
@@ -32,6 +40,8 @@ impl CachePaths {
         let iso_dir = cache_dir.join("iso");
         CachePaths {
             final_path: iso_dir.join(format!("{expected_hex}.iso")),
+            hollow_path: iso_dir.join(format!("{expected_hex}.iso.hollow")),
+            stream_dir: iso_dir.join(format!("{expected_hex}.iso.stream")),
             part: iso_dir.join(format!("{expected_hex}.iso.part")),
             state: iso_dir.join(format!("{expected_hex}.iso.part.state")),
             lock: iso_dir.join(format!("{expected_hex}.iso.lock")),
@@ -52,6 +62,19 @@ struct PartState {
     validators: Validators,
     /// Hex of sha2's serialised `Sha256` state after `offset` bytes.
     sha256_state: String,
+    /// Ranges before `offset` that are not in the part file but in a tap's files.
+    #[serde(default)]
+    holes: Vec<Hole>,
+}
+
+/// Bytes `offset..offset + len` of the download are in `file` at `file_offset`, not in the
+/// part file (which has a hole there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Hole {
+    pub offset: u64,
+    pub len: u64,
+    pub file: PathBuf,
+    pub file_offset: u64,
 }
 
 /// An I/O failure with the file it happened on.
@@ -87,6 +110,8 @@ pub(crate) struct PartFile {
     url: String,
     mirror_url: String,
     pub validators: Validators,
+    /// Claimed ranges that were not written (sorted, disjoint).
+    holes: Vec<Hole>,
 }
 
 /// Why a saved partial download was not resumed (for the log).
@@ -117,6 +142,7 @@ impl PartFile {
             url: url.to_owned(),
             mirror_url: mirror_url.to_owned(),
             validators: Validators::default(),
+            holes: Vec::new(),
             paths,
         };
         let not_resumed = match part.try_resume() {
@@ -155,7 +181,12 @@ impl PartFile {
             .metadata()
             .map_err(|error| Some(format!("cannot stat the part file: {error}")))?
             .len();
-        if len < state.offset {
+        // A download that ended in a hole never wrote its last bytes.
+        let written_up_to = match state.holes.last() {
+            Some(hole) if hole.offset + hole.len == state.offset => hole.offset,
+            _ => state.offset,
+        };
+        if len < written_up_to {
             return Err(Some(format!(
                 "part file has {len} bytes, fewer than the {} recorded",
                 state.offset
@@ -165,6 +196,21 @@ impl PartFile {
             .set_len(state.offset)
             .and_then(|()| self.file.seek(SeekFrom::Start(state.offset)))
             .map_err(|error| Some(format!("cannot cut the part file: {error}")))?;
+        for hole in &state.holes {
+            self.refill(hole, state.offset).map_err(|error| {
+                Some(format!(
+                    "cannot fill bytes {}..{} back from {}: {error}",
+                    hole.offset,
+                    hole.offset + hole.len,
+                    hole.file.display()
+                ))
+            })?;
+        }
+        if !state.holes.is_empty() {
+            self.file
+                .sync_data()
+                .map_err(|error| Some(format!("cannot flush the part file: {error}")))?;
+        }
         self.hasher = hasher;
         self.offset = state.offset;
         self.checkpointed = state.offset;
@@ -172,8 +218,35 @@ impl PartFile {
         Ok(())
     }
 
+    /// Copies a hole's bytes back from the file a tap stored them in.
+    fn refill(&self, hole: &Hole, offset: u64) -> io::Result<()> {
+        if hole.offset + hole.len > offset {
+            return Err(io::Error::other("the hole lies past the recorded offset"));
+        }
+        let source = File::open(&hole.file)?;
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut done = 0;
+        while done < hole.len {
+            let n = (hole.len - done).min(buffer.len() as u64) as usize;
+            source.read_exact_at(&mut buffer[..n], hole.file_offset + done)?;
+            self.file.write_all_at(&buffer[..n], hole.offset + done)?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
     pub fn paths(&self) -> &CachePaths {
         &self.paths
+    }
+
+    /// Whether the bytes since the last checkpoint call for a new one.
+    pub fn checkpoint_due(&self, checkpoint_bytes: u64) -> bool {
+        self.offset - self.checkpointed >= checkpoint_bytes
+    }
+
+    /// Whether some bytes are in a tap's files instead of the part file.
+    pub fn is_hollow(&self) -> bool {
+        !self.holes.is_empty()
     }
 
     pub fn offset(&self) -> u64 {
@@ -191,26 +264,60 @@ impl PartFile {
         self.offset = 0;
         self.checkpointed = 0;
         self.validators = Validators::default();
+        self.holes.clear();
         Ok(())
     }
 
-    /// Writes and hashes `chunks` in order, checkpointing every `checkpoint_bytes`.
-    pub fn append(
-        &mut self,
-        chunks: &[bytes::Bytes],
-        checkpoint_bytes: u64,
-    ) -> Result<(), PartIoError> {
+    /// Writes and hashes `chunks` in order, except claimed bytes, which are only hashed
+    /// (their tap stores them) and leave a hole. `claims` are sorted and disjoint.
+    pub fn append(&mut self, chunks: &[bytes::Bytes], claims: &[Claim]) -> Result<(), PartIoError> {
+        let batch_start = self.offset;
         for chunk in chunks {
-            self.file
-                .write_all(chunk)
-                .map_err(io_error("write", &self.paths.part))?;
-            self.hasher.update(chunk);
-            self.offset += chunk.len() as u64;
-            if self.offset - self.checkpointed >= checkpoint_bytes {
-                self.checkpoint()?;
+            let mut rest: &[u8] = chunk;
+            while !rest.is_empty() {
+                let at = self.offset;
+                // The claim covering `at`, or the next one after it.
+                let claim = claims.iter().find(|claim| claim.offset + claim.len > at);
+                let (take, claimed) = match claim {
+                    Some(claim) if claim.offset <= at => (
+                        (claim.offset + claim.len - at).min(rest.len() as u64),
+                        Some(claim),
+                    ),
+                    Some(claim) => ((claim.offset - at).min(rest.len() as u64), None),
+                    None => (rest.len() as u64, None),
+                };
+                let (now, later) = rest.split_at(take as usize);
+                match claimed {
+                    Some(claim) => self.add_hole(Hole {
+                        offset: at,
+                        len: take,
+                        file: claim.file.clone(),
+                        file_offset: claim.file_offset + (at - claim.offset),
+                    }),
+                    None => self
+                        .file
+                        .write_all_at(now, at)
+                        .map_err(io_error("write", &self.paths.part))?,
+                }
+                self.hasher.update(now);
+                self.offset += take;
+                rest = later;
             }
         }
+        start_writeback(&self.file, batch_start, self.offset - batch_start);
         Ok(())
+    }
+
+    fn add_hole(&mut self, hole: Hole) {
+        if let Some(last) = self.holes.last_mut()
+            && last.offset + last.len == hole.offset
+            && last.file == hole.file
+            && last.file_offset + last.len == hole.file_offset
+        {
+            last.len += hole.len;
+            return;
+        }
+        self.holes.push(hole);
     }
 
     /// Makes the bytes written so far durable, then records them in the state file.
@@ -228,6 +335,7 @@ impl PartFile {
             offset: self.offset,
             validators: self.validators.clone(),
             sha256_state: hex::encode(self.hasher.serialize().as_slice()),
+            holes: self.holes.clone(),
         };
         let json = serde_json::to_vec_pretty(&state).expect("part state serialises");
         let tmp = self.paths.state.with_extension("state.tmp");
@@ -240,8 +348,10 @@ impl PartFile {
     /// Makes the whole file durable and returns its size and digest. The part file stays
     /// where it is; the caller renames or quarantines it.
     pub fn finish(&mut self) -> Result<(u64, [u8; 32]), PartIoError> {
+        // A download that ends in a hole has not reached its full length yet.
         self.file
-            .sync_all()
+            .set_len(self.offset)
+            .and_then(|()| self.file.sync_all())
             .map_err(io_error("fsync", &self.paths.part))?;
         let digest: [u8; 32] = self.hasher.clone().finalize().into();
         Ok((self.offset, digest))
@@ -272,6 +382,25 @@ pub(crate) fn lock_download(paths: &CachePaths) -> Result<File, PartIoError> {
         .map_err(io_error("open", &paths.lock))?;
     lock.lock().map_err(io_error("lock", &paths.lock))?;
     Ok(lock)
+}
+
+/// Asks the kernel to start writing `len` bytes at `offset` to disk now, without waiting
+/// for it: the disk works while the next batch is received, and the next checkpoint's fsync
+/// finds little left to do (instead of stalling the download for a whole interval's
+/// writeback). Advisory; errors are ignored (the fsync reports real ones).
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) {
+            // SAFETY: the descriptor is open for the whole call, which only schedules I/O.
+            unsafe {
+                libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
 }
 
 fn decode_hash_state(text: &str) -> Option<Sha256> {
@@ -311,18 +440,17 @@ mod tests {
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
         let (mut part, reason) = open(dir.path(), "m");
         assert_eq!(reason, None);
-        part.append(&[Bytes::copy_from_slice(&data[..4321])], u64::MAX)
+        part.append(&[Bytes::copy_from_slice(&data[..4321])], &[])
             .unwrap();
         part.checkpoint().unwrap();
         // Bytes past the checkpoint (as after a crash) are cut off on resume.
-        part.append(&[Bytes::from_static(b"garbage")], u64::MAX)
-            .unwrap();
+        part.append(&[Bytes::from_static(b"garbage")], &[]).unwrap();
         drop(part);
 
         let (mut part, reason) = open(dir.path(), "m");
         assert_eq!(reason, None);
         assert_eq!(part.offset(), 4321);
-        part.append(&[Bytes::copy_from_slice(&data[4321..])], u64::MAX)
+        part.append(&[Bytes::copy_from_slice(&data[4321..])], &[])
             .unwrap();
         let (size, digest) = part.finish().unwrap();
         assert_eq!(size, data.len() as u64);
@@ -334,7 +462,8 @@ mod tests {
     fn state_for_another_url_or_corrupt_state_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let (mut part, _) = open(dir.path(), "m");
-        part.append(&[Bytes::from_static(b"hello")], 1).unwrap();
+        part.append(&[Bytes::from_static(b"hello")], &[]).unwrap();
+        part.checkpoint().unwrap();
         drop(part);
         let (part, reason) = open(dir.path(), "other");
         assert_eq!(part.offset(), 0);
@@ -348,10 +477,74 @@ mod tests {
     }
 
     #[test]
+    fn claimed_bytes_leave_a_hole_that_a_resume_fills_back_from_the_claiming_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 13) as u8).collect();
+        // A tap stores bytes 3000..7000 at offset 100 of its own file.
+        let tap_file = dir.path().join("tap");
+        let mut stored = vec![0u8; 100];
+        stored.extend_from_slice(&data[3000..7000]);
+        fs::write(&tap_file, &stored).unwrap();
+        let claim = Claim {
+            offset: 3000,
+            len: 4000,
+            file: tap_file,
+            file_offset: 100,
+        };
+        let (mut part, _) = open(dir.path(), "m");
+        for piece in data[..8000].chunks(999) {
+            part.append(
+                &[Bytes::copy_from_slice(piece)],
+                std::slice::from_ref(&claim),
+            )
+            .unwrap();
+        }
+        assert!(part.is_hollow());
+        part.checkpoint().unwrap();
+        let on_disk = fs::read(dir.path().join("iso/ab.iso.part")).unwrap();
+        assert!(
+            on_disk[3000..7000].iter().all(|&b| b == 0),
+            "claimed bytes were written"
+        );
+        drop(part);
+
+        let (mut part, reason) = open(dir.path(), "m");
+        assert_eq!(reason, None);
+        assert_eq!(part.offset(), 8000);
+        assert!(!part.is_hollow());
+        part.append(&[Bytes::copy_from_slice(&data[8000..])], &[])
+            .unwrap();
+        let (size, digest) = part.finish().unwrap();
+        assert_eq!(size, data.len() as u64);
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
+        assert_eq!(fs::read(dir.path().join("iso/ab.iso.part")).unwrap(), data);
+    }
+
+    #[test]
+    fn a_hole_whose_file_is_gone_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let claim = Claim {
+            offset: 0,
+            len: 5,
+            file: dir.path().join("gone"),
+            file_offset: 0,
+        };
+        let (mut part, _) = open(dir.path(), "m");
+        part.append(&[Bytes::from_static(b"hello")], &[claim])
+            .unwrap();
+        part.checkpoint().unwrap();
+        drop(part);
+        let (part, reason) = open(dir.path(), "m");
+        assert_eq!(part.offset(), 0);
+        assert!(reason.unwrap().contains("cannot fill"));
+    }
+
+    #[test]
     fn part_shorter_than_the_state_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let (mut part, _) = open(dir.path(), "m");
-        part.append(&[Bytes::from_static(b"hello")], 1).unwrap();
+        part.append(&[Bytes::from_static(b"hello")], &[]).unwrap();
+        part.checkpoint().unwrap();
         drop(part);
         fs::write(dir.path().join("iso/ab.iso.part"), "he").unwrap();
         let (part, reason) = open(dir.path(), "m");

@@ -5,6 +5,7 @@
 //! and linted; the kernel is copied; the manifest is written last.
 
 use crate::PipelineError;
+use crate::stream::StreamedFile;
 use repack_assemble::{CopySource, OutputFile, copy_split};
 use repack_boot::{BaseInitrd, BootError, BootInputs};
 use repack_core::{
@@ -31,10 +32,15 @@ pub(crate) struct BuildJob {
     pub iso_size: u64,
     pub staging_dir: PathBuf,
     pub part_size: u64,
+    /// Root images already laid out (in the fetcher's stream directory) from the download,
+    /// in recipe order (empty when the ISO came from the cache or streaming gave up).
+    pub streamed: Vec<StreamedFile>,
+    /// The ISO file lacks the bytes of the streamed root images (see `FetchedIso::hollow`).
+    pub hollow: bool,
 }
 
 impl BuildJob {
-    pub fn build(self) -> Result<Manifest, PipelineError> {
+    pub fn build(mut self) -> Result<Manifest, PipelineError> {
         let iso = repack_iso::open(&self.iso_path)?;
         let image = File::open(&self.iso_path).map_err(|source| {
             PipelineError::Assemble(repack_assemble::AssembleError::Io {
@@ -54,10 +60,61 @@ impl BuildJob {
             .collect::<Result<Vec<_>, _>>()?;
         let rootfs_names = published_names(&self.recipe.iso.rootfs, &rootfs_sources)?;
 
+        let mut streamed: Vec<Option<StreamedFile>> = std::mem::take(&mut self.streamed)
+            .into_iter()
+            .map(Some)
+            .collect();
+        streamed.resize_with(rootfs_sources.len(), || None);
+        if self.hollow {
+            // Only the root images' bytes are missing from a hollow ISO; everything read
+            // from it must lie elsewhere.
+            for file in [&kernel, &initrd] {
+                let shared = file.extents.iter().any(|extent| {
+                    rootfs_sources
+                        .iter()
+                        .flat_map(|root| &root.extents)
+                        .any(|root| {
+                            extent.offset < root.offset + root.len
+                                && root.offset < extent.offset + extent.len
+                        })
+                });
+                if shared {
+                    return Err(PipelineError::StreamIncomplete {
+                        detail: format!("{} shares bytes with a root image", file.path),
+                    });
+                }
+            }
+        }
         let mut files = Vec::new();
-        for (source, name) in rootfs_sources.iter().zip(&rootfs_names) {
-            tracing::info!(path = %source.path, size = source.size, "copying root image");
-            files.push(self.copy(&image, source, name, FileRole::Rootfs)?);
+        for ((source, name), streamed) in rootfs_sources.iter().zip(&rootfs_names).zip(streamed) {
+            match streamed {
+                // The same bytes of the same verified image, already split and hashed.
+                Some(done) if done.source == *source && done.sink.name() == name => {
+                    tracing::info!(path = %source.path, size = source.size, "root image laid out during the download");
+                    let from = done.sink.dir().to_owned();
+                    let file = done.sink.finish(FileRole::Rootfs, done.sha256)?;
+                    for part in &file.parts {
+                        move_file(&from.join(&part.name), &self.staging_dir.join(&part.name))?;
+                    }
+                    files.push(file);
+                }
+                other => {
+                    if let Some(stale) = other {
+                        tracing::warn!(path = %source.path, "the verified image disagrees with its streamed prefix; copying instead");
+                        stale.sink.discard();
+                    }
+                    if self.hollow {
+                        return Err(PipelineError::StreamIncomplete {
+                            detail: format!(
+                                "{} was not laid out during the download and the stored ISO lacks it",
+                                source.path
+                            ),
+                        });
+                    }
+                    tracing::info!(path = %source.path, size = source.size, "copying root image");
+                    files.push(self.copy(&image, source, name, FileRole::Rootfs)?);
+                }
+            }
         }
 
         let (initrd_file, plan) = self.patch_initrd(&image, &initrd, &files)?;
@@ -170,6 +227,29 @@ impl BuildJob {
     }
 }
 
+/// Moves a finished part into the staging directory: a rename, or a copy when the download
+/// cache and the output are on different filesystems.
+fn move_file(from: &std::path::Path, to: &std::path::Path) -> Result<(), PipelineError> {
+    let io_error = |action, source| {
+        PipelineError::Assemble(repack_assemble::AssembleError::Io {
+            action,
+            path: to.to_owned(),
+            source,
+        })
+    };
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => {
+            std::fs::copy(from, to).map_err(|e| io_error("cannot copy into", e))?;
+            File::open(to)
+                .and_then(|file| file.sync_all())
+                .map_err(|e| io_error("cannot flush", e))?;
+            std::fs::remove_file(from).map_err(|e| io_error("cannot remove the source of", e))
+        }
+        Err(error) => Err(io_error("cannot move into", error)),
+    }
+}
+
 /// Lets a boot family read the upstream initrd.
 struct InitrdReader<'a>(&'a Initrd);
 
@@ -194,7 +274,10 @@ impl Drop for ScratchFile {
 }
 
 /// The published name of each root image: its file name in the ISO, which must be unique.
-fn published_names(patterns: &[String], sources: &[IsoFile]) -> Result<Vec<String>, PipelineError> {
+pub(crate) fn published_names(
+    patterns: &[String],
+    sources: &[IsoFile],
+) -> Result<Vec<String>, PipelineError> {
     let mut names: Vec<String> = Vec::new();
     for (index, source) in sources.iter().enumerate() {
         let name = source

@@ -26,6 +26,10 @@ pub enum PipelineError {
     },
     #[error("laying out the release failed")]
     Assemble(#[from] repack_assemble::AssembleError),
+    /// Occurs when the download stored a root image only as parts (a hollow ISO) but the
+    /// build cannot use them; nothing was published, and the next run downloads again.
+    #[error("the root images streamed during the download cannot be used: {detail}")]
+    StreamIncomplete { detail: String },
     #[error("publishing failed")]
     Publish(#[from] repack_publish::PublishError),
     #[error("the catalogue failed")]
@@ -49,6 +53,7 @@ impl PipelineError {
             PipelineError::Boot(error) => error.kind(),
             PipelineError::NameClash { .. } => "recipe-name-clash",
             PipelineError::Assemble(error) => error.kind(),
+            PipelineError::StreamIncomplete { .. } => "stream-incomplete",
             PipelineError::Publish(error) => error.kind(),
             PipelineError::Catalog(error) => error.kind(),
             PipelineError::Menu(error) => error.kind(),

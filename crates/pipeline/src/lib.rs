@@ -10,12 +10,23 @@
 //! the published tree, the catalogue and the menu as they were, and is recorded as the
 //! recipe's last check so a broken upstream is reported, not mistaken for "nothing new".
 //!
+//! The root images are laid out while the ISO downloads (see `stream.rs`): the fetcher leaves
+//! their bytes out of the stored ISO, so every byte is written to disk once, and the build
+//! only moves the finished, hashed parts into the staging directory once the ISO's digest
+//! matched. When that cannot be done (cached ISO, unusual layout) the build copies them out
+//! of the verified ISO instead.
+//!
 //! CPU- and disk-bound stages run in `spawn_blocking`; the async side only does network and
 //! database work.
+
+// The error carries the failing stage's own error (the fetcher's names both URLs, both
+// digests and paths); it is returned once per build, so its size costs nothing.
+#![allow(clippy::result_large_err)]
 
 mod build;
 mod error;
 mod menu;
+mod stream;
 
 pub use menu::render as render_menu;
 
@@ -95,11 +106,37 @@ impl<P: Publisher> Pipeline<P> {
             });
         }
 
-        let iso = self
+        // The root images are laid out (in the fetcher's stream directory) as they stream in,
+        // and moved into the staging directory only once the ISO's digest matched.
+        let stream_dir = self.fetcher.stream_dir(&candidate.sha256);
+        let tap = stream::RootfsTap::new(
+            recipe.iso.rootfs.clone(),
+            self.settings.part_size,
+            stream_dir.clone(),
+        );
+        let (iso, tap) = self
             .fetcher
-            .fetch_iso(&candidate.iso_url, candidate.sha256, reporter)
+            .fetch_iso_with_tap(&candidate.iso_url, candidate.sha256, reporter, tap)
             .await?;
-        tracing::info!(path = %iso.path.display(), size = iso.size, cached = iso.from_cache, "ISO verified");
+        tracing::info!(path = %iso.path.display(), size = iso.size, cached = iso.from_cache, hollow = iso.hollow, "ISO verified");
+        // A hollow ISO (its root images were stored only as parts) and the stream directory
+        // serve this build alone.
+        let _downloaded = (!iso.from_cache).then(|| Leftovers {
+            hollow_iso: iso.hollow.then(|| iso.path.clone()),
+            stream_dir: stream_dir.clone(),
+        });
+        let streamed = if iso.from_cache {
+            Vec::new()
+        } else {
+            let iso_size = iso.size;
+            tokio::task::spawn_blocking(move || tap.finish(iso_size))
+                .await
+                .map_err(|error| PipelineError::Task(error.to_string()))?
+                .unwrap_or_else(|reason| {
+                    tracing::info!(%reason, "root images will be copied from the verified ISO");
+                    Vec::new()
+                })
+        };
 
         let staging = self.publisher.create_staging(&recipe.id, &tag)?;
         let job = build::BuildJob {
@@ -111,6 +148,8 @@ impl<P: Publisher> Pipeline<P> {
             iso_size: iso.size,
             staging_dir: staging.path().to_owned(),
             part_size: self.settings.part_size,
+            streamed,
+            hollow: iso.hollow,
         };
         let manifest = tokio::task::spawn_blocking(move || job.build())
             .await
@@ -137,5 +176,27 @@ impl<P: Publisher> Pipeline<P> {
             .publish_file("menu.ipxe", script.clone().into_bytes())
             .await?;
         Ok(script)
+    }
+}
+
+/// Files of one download that only its build needs: removed when the build ends, however.
+struct Leftovers {
+    hollow_iso: Option<std::path::PathBuf>,
+    stream_dir: std::path::PathBuf,
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        if let Some(path) = &self.hollow_iso
+            && let Err(error) = std::fs::remove_file(path)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), %error, "cannot remove the hollow ISO");
+        }
+        if let Err(error) = std::fs::remove_dir_all(&self.stream_dir)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.stream_dir.display(), %error, "cannot remove the stream directory");
+        }
     }
 }

@@ -46,6 +46,34 @@ pub fn debian_live() -> &'static DebianLive {
     })
 }
 
+/// The dracut live system built by `tests/fixtures/make-dracut-live.sh` (dmsquash-live +
+/// livenet initrd, lorax layout).
+#[derive(Debug)]
+pub struct DracutLive {
+    pub dir: PathBuf,
+    /// An ISO in lorax's layout: `images/pxeboot/{vmlinuz,initrd.img}`, `LiveOS/squashfs.img`.
+    pub iso: PathBuf,
+    pub vmlinuz: PathBuf,
+    /// The initrd dracut made.
+    pub initrd: PathBuf,
+    pub squashfs: PathBuf,
+}
+
+/// Builds (once per script version and machine) and returns the dracut live fixture.
+pub fn dracut_live() -> &'static DracutLive {
+    static FIXTURE: OnceLock<DracutLive> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = cached_build("make-dracut-live.sh");
+        DracutLive {
+            iso: dir.join("dracut-live.iso"),
+            vmlinuz: dir.join("vmlinuz"),
+            initrd: dir.join("initrd.img"),
+            squashfs: dir.join("squashfs.img"),
+            dir,
+        }
+    })
+}
+
 fn cache_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("REPACK_FIXTURE_CACHE") {
         return PathBuf::from(dir);

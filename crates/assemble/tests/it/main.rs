@@ -153,3 +153,60 @@ proptest! {
         prop_assert_eq!(file.sha256, Sha256Digest::of(&whole));
     }
 }
+
+/// `SplitSink` (bytes pushed in as a download delivers them) must lay out and describe a
+/// file exactly as `copy_split` does, whatever the piece sizes; on a filesystem with or
+/// without `O_DIRECT` (tmpfs has none).
+#[test]
+fn split_sink_matches_copy_split_for_any_piece_size() {
+    let image = image(5 * MIB + 123);
+    let extents = [(0, 5 * MIB + 123)];
+    let whole = expected_bytes(&image, &extents);
+    let (_copied_dir, copied) = copy(&image, &extents, 2 * MIB);
+    let copied = copied.unwrap();
+    let shm = std::path::Path::new("/dev/shm");
+    for (piece, base) in [(4099usize, None), (1 << 20, None), (777_777, Some(shm))] {
+        let out = match base.filter(|dir| dir.is_dir()) {
+            Some(dir) => tempfile::tempdir_in(dir).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
+        let mut sink = repack_assemble::SplitSink::create(
+            out.path(),
+            "filesystem.squashfs",
+            whole.len() as u64,
+            2 * MIB,
+        )
+        .unwrap();
+        for chunk in whole.chunks(piece) {
+            sink.write(chunk).unwrap();
+        }
+        let made = sink
+            .finish(FileRole::Rootfs, Some(Sha256Digest::of(&whole)))
+            .unwrap();
+        assert_eq!(made, copied, "piece size {piece}");
+        for part in &made.parts {
+            let bytes = std::fs::read(out.path().join(&part.name)).unwrap();
+            assert_eq!(Sha256Digest::of(&bytes), part.sha256);
+        }
+    }
+}
+
+#[test]
+fn split_sink_refuses_a_short_or_long_stream_and_discard_removes_its_files() {
+    let out = tempfile::tempdir().unwrap();
+    let mut sink =
+        repack_assemble::SplitSink::create(out.path(), "rootfs.img", 3 * MIB, 2 * MIB).unwrap();
+    assert!(sink.write(&vec![0u8; 4 * MIB as usize]).is_err());
+    sink.write(&[1u8; 1000]).unwrap();
+    assert!(matches!(
+        sink.finish(FileRole::Rootfs, None),
+        Err(AssembleError::ShortSource { .. })
+    ));
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+
+    let sink =
+        repack_assemble::SplitSink::create(out.path(), "rootfs.img", 3 * MIB, 2 * MIB).unwrap();
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 2);
+    sink.discard();
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}

@@ -441,23 +441,33 @@ fn base_image_is_clean() {
     assert!(deep.list(&ok).is_ok());
 }
 
-/// Regenerates the fuzz corpus from the attacks (images without their 32 KiB system
-/// area, the harness's input format): `cargo test -p repack-iso --test it -- --ignored
-/// write_fuzz_corpus`.
+/// Every attack has a seed in the committed fuzz corpus (images without their 32 KiB system
+/// area, the harness's input format). `REPACK_WRITE_FUZZ_CORPUS=1 cargo test -p repack-iso
+/// --test it fuzz_corpus` regenerates the seeds first.
 #[test]
-#[ignore = "writes files into the source tree"]
-fn write_fuzz_corpus() {
+fn fuzz_corpus_has_a_seed_for_every_attack() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/walk");
-    std::fs::create_dir_all(&dir).unwrap();
+    let write = std::env::var_os("REPACK_WRITE_FUZZ_CORPUS").is_some();
+    if write {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("iso-clean"), &base()[16 * SECTOR..]).unwrap();
+    }
     let mut written = vec![base().to_vec()];
-    std::fs::write(dir.join("iso-clean"), &base()[16 * SECTOR..]).unwrap();
     for attack in attacks() {
         // The deep image is large and other attacks differ only in limits or probes.
         if attack.name == "iso-deep-directory" || written.contains(&attack.image) {
             continue;
         }
-        let input = attack.image.get(16 * SECTOR..).unwrap_or_default();
-        std::fs::write(dir.join(attack.name), input).unwrap();
+        let seed = dir.join(attack.name);
+        if write {
+            let input = attack.image.get(16 * SECTOR..).unwrap_or_default();
+            std::fs::write(&seed, input).unwrap();
+        }
+        assert!(
+            seed.is_file(),
+            "{} has no fuzz seed; regenerate with REPACK_WRITE_FUZZ_CORPUS=1",
+            attack.name
+        );
         written.push(attack.image);
     }
 }

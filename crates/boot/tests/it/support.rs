@@ -1,0 +1,278 @@
+//! Shared harness for the hook tests: a published release split into parts, an HTTP server
+//! on 127.0.0.1 (with a redirecting path), a fake upstream initrd, and a sandbox root where
+//! a hook runs under busybox sh inside `chroot`, in a user + mount namespace so its tmpfs
+//! and bind mounts are real (a tmpfs sized too small fails as it would at boot) and vanish
+//! with the namespace. `/dev/console` in the sandbox is a plain file the test reads.
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use repack_boot::{BaseInitrd, BootError, BootPlan};
+use repack_core::{FileRole, ManifestFile, ManifestPart, Sha256Digest};
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tower_http::services::ServeDir;
+
+pub struct Release {
+    pub dir: tempfile::TempDir,
+    pub files: Vec<ManifestFile>,
+    pub originals: Vec<(String, Vec<u8>)>,
+}
+
+/// Writes images split into parts of `part_size` bytes, named as the publisher names them.
+pub fn release(images: &[(&str, usize)], part_size: usize) -> Release {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut originals = Vec::new();
+    for (index, (name, size)) in images.iter().enumerate() {
+        let data: Vec<u8> = (0..*size).map(|i| (i * 31 + index * 7) as u8).collect();
+        let mut parts = Vec::new();
+        for (number, chunk) in data.chunks(part_size).enumerate() {
+            let part_name = if number == 0 {
+                name.to_string()
+            } else {
+                format!("{name}.part{}", number + 1)
+            };
+            std::fs::write(dir.path().join(&part_name), chunk).unwrap();
+            parts.push(ManifestPart {
+                name: part_name,
+                size: chunk.len() as u64,
+                sha256: Sha256Digest::of(chunk),
+            });
+        }
+        files.push(ManifestFile {
+            name: name.to_string(),
+            role: FileRole::Rootfs,
+            size: data.len() as u64,
+            sha256: Sha256Digest::of(&data),
+            parts,
+        });
+        originals.push((name.to_string(), data));
+    }
+    Release {
+        dir,
+        files,
+        originals,
+    }
+}
+
+impl Release {
+    /// Flips one byte of a stored part.
+    pub fn corrupt(&self, part: &str) {
+        let path = self.dir.path().join(part);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+    }
+
+    pub fn remove(&self, part: &str) {
+        std::fs::remove_file(self.dir.path().join(part)).unwrap();
+    }
+}
+
+/// Serves `root` under `/rel/` and redirects `/moved/*` there, on 127.0.0.1.
+pub async fn serve(root: PathBuf) -> u16 {
+    let app = Router::new()
+        .route(
+            "/moved/{name}",
+            get(
+                |axum::extract::Path(name): axum::extract::Path<String>| async move {
+                    (
+                        StatusCode::FOUND,
+                        [(header::LOCATION, format!("/rel/{name}"))],
+                    )
+                        .into_response()
+                },
+            ),
+        )
+        .nest_service("/rel", ServeDir::new(root));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+pub async fn blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(job).await.unwrap()
+}
+
+/// An upstream initrd made of named files.
+#[derive(Default)]
+pub struct FakeInitrd(pub BTreeMap<String, Vec<u8>>);
+
+impl FakeInitrd {
+    pub fn with(mut self, path: &str, contents: impl Into<Vec<u8>>) -> Self {
+        self.0.insert(path.to_owned(), contents.into());
+        self
+    }
+
+    /// A busybox binary whose applet table names `applets`.
+    pub fn with_busybox(self, path: &str, applets: &[&str]) -> Self {
+        let mut table = b"\x7fELF...[\0[[\0".to_vec();
+        for applet in applets {
+            table.extend_from_slice(applet.as_bytes());
+            table.push(0);
+        }
+        self.with(path, table)
+    }
+}
+
+impl BaseInitrd for FakeInitrd {
+    fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, BootError> {
+        Ok(self.0.get(path).cloned())
+    }
+}
+
+/// Busybox applets every sandbox gets (the shell and what the hooks and reconstructions use).
+const APPLETS: &[&str] = &[
+    "sh",
+    "ash",
+    "mount",
+    "umount",
+    "mkdir",
+    "ls",
+    "mv",
+    "rm",
+    "dd",
+    "cat",
+    "echo",
+    "wget",
+    "sha256sum",
+    "stat",
+    "touch",
+    "printf",
+    "grep",
+    "sed",
+    "rmdir",
+    "ln",
+    "chmod",
+    "test",
+    "[",
+    "uname",
+];
+
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub success: bool,
+    pub console: String,
+    pub output: String,
+}
+
+impl Run {
+    /// The console lines that start with `repack:`.
+    pub fn repack_lines(&self) -> Vec<&str> {
+        self.console
+            .lines()
+            .filter(|line| line.starts_with("repack:"))
+            .collect()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for sub in [
+            "bin", "sbin", "usr/bin", "usr/sbin", "lib", "dev", "proc", "run", "tmp", "etc", "conf",
+        ] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        std::fs::copy(which("busybox"), root.join("bin/busybox")).unwrap();
+        for applet in APPLETS {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+        }
+        std::fs::write(root.join("dev/console"), "").unwrap();
+        std::fs::write(root.join("dev/null"), "").unwrap();
+        Sandbox { dir }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative.trim_start_matches('/'))
+    }
+
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>, mode: u32) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// Writes a plan's overlay over the sandbox, as the kernel unpacks it over the base.
+    pub fn apply(&self, plan: &BootPlan) {
+        for file in &plan.overlay {
+            self.write(&file.path, &file.contents, file.mode);
+        }
+    }
+
+    /// Copies a host binary and the shared libraries it loads (curl for the curl families).
+    pub fn install_host_binary(&self, name: &str) {
+        let binary = which(name);
+        let target = format!("usr/bin/{name}");
+        self.write(&target, std::fs::read(&binary).unwrap(), 0o755);
+        let ldd = Command::new("ldd").arg(&binary).output().unwrap();
+        for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+            let path = line
+                .split_whitespace()
+                .find(|word| word.starts_with('/'))
+                .map(Path::new);
+            if let Some(path) = path {
+                let real = std::fs::canonicalize(path).unwrap();
+                self.write(path.to_str().unwrap(), std::fs::read(real).unwrap(), 0o755);
+            }
+        }
+    }
+
+    /// Runs `script` with busybox sh chrooted into the sandbox, in its own user and mount
+    /// namespaces (host /dev/null bound in), with the hooks' PATH.
+    pub fn run(&self, script: &str) -> Run {
+        let outer = r#"busybox mount -o bind /dev/null "$1/dev/null" && exec busybox chroot "$1" /bin/sh -c "$2""#;
+        let output = Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount"])
+            .arg(which("busybox"))
+            .args(["sh", "-c", outer, "outer"])
+            .arg(self.dir.path())
+            .arg(script)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .output()
+            .unwrap();
+        Run {
+            success: output.status.success(),
+            console: std::fs::read_to_string(self.path("dev/console")).unwrap(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        }
+    }
+}
+
+pub fn which(tool: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("`{tool}` is not installed (busybox-static, curl, util-linux)"))
+}
+
+/// Script text that prints `MOUNTED <dir>` for each dir still a mount point (its device
+/// differs from its parent's); busybox has stat but no mountpoint applet.
+pub fn still_mounted_check(dirs: &[&str]) -> String {
+    dirs.iter()
+        .map(|dir| {
+            format!(
+                r#"if [ -d {dir} ] && [ "$(stat -c %d {dir})" != "$(stat -c %d {dir}/..)" ]; then echo "MOUNTED {dir}"; fi
+"#
+            )
+        })
+        .collect()
+}
