@@ -1,15 +1,10 @@
 //! Runs `9999-repack.sh` under busybox sh, the shell of Debian's initrds, against a local
 //! HTTP server: parts are fetched in order, joined and checked; failures print the one line.
 
-use axum::Router;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use crate::support::{Release, release, serve};
 use repack_boot::render_rootfs_list;
-use repack_core::{FileRole, ManifestFile, ManifestPart, Sha256Digest};
 use std::path::PathBuf;
 use std::process::Command;
-use tower_http::services::ServeDir;
 
 const APPLETS: &[&str] = &[
     "sh",
@@ -22,71 +17,6 @@ const APPLETS: &[&str] = &[
     "mkdir",
     "echo",
 ];
-
-struct Release {
-    dir: tempfile::TempDir,
-    files: Vec<ManifestFile>,
-    originals: Vec<(String, Vec<u8>)>,
-}
-
-/// Writes images split into parts of `part_size` bytes, as the publisher names them.
-fn release(images: &[(&str, usize)], part_size: usize) -> Release {
-    let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    let mut originals = Vec::new();
-    for (index, (name, size)) in images.iter().enumerate() {
-        let data: Vec<u8> = (0..*size).map(|i| (i * 31 + index * 7) as u8).collect();
-        let mut parts = Vec::new();
-        for (number, chunk) in data.chunks(part_size).enumerate() {
-            let part_name = if number == 0 {
-                name.to_string()
-            } else {
-                format!("{name}.part{}", number + 1)
-            };
-            std::fs::write(dir.path().join(&part_name), chunk).unwrap();
-            parts.push(ManifestPart {
-                name: part_name,
-                size: chunk.len() as u64,
-                sha256: Sha256Digest::of(chunk),
-            });
-        }
-        files.push(ManifestFile {
-            name: name.to_string(),
-            role: FileRole::Rootfs,
-            size: data.len() as u64,
-            sha256: Sha256Digest::of(&data),
-            parts,
-        });
-        originals.push((name.to_string(), data));
-    }
-    Release {
-        dir,
-        files,
-        originals,
-    }
-}
-
-/// Serves `root` under `/rel/` and redirects `/moved/*` there, on 127.0.0.1.
-async fn serve(root: PathBuf) -> u16 {
-    let app = Router::new()
-        .route(
-            "/moved/{name}",
-            get(
-                |axum::extract::Path(name): axum::extract::Path<String>| async move {
-                    (
-                        StatusCode::FOUND,
-                        [(header::LOCATION, format!("/rel/{name}"))],
-                    )
-                        .into_response()
-                },
-            ),
-        )
-        .nest_service("/rel", ServeDir::new(root));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
-}
 
 struct HookRun {
     success: bool,
