@@ -21,7 +21,12 @@
 //! of `sha256sum`, `busybox sha256sum` or `openssl` the initrd has, and the family refuses an
 //! initrd with none ([`BootError::MissingTool`]) rather than boot an unchecked image.
 //!
-//! Command line: `root=live:{base}/<image> rd.live.image ip=dhcp rd.neednet=1`.
+//! Command line: `root=live:{base}/<image> rd.live.image rd.live.overlay.overlayfs=1 ip=dhcp
+//! rd.neednet=1`. `rd.live.overlay.overlayfs=1` is needed for flat root images (no nested
+//! `LiveOS/rootfs.img`): dracut 059's dmsquash-live-root only switches to overlayfs after it
+//! has set up the writable overlay, so without it `/run/overlayfs` is never created and
+//! `sysroot.mount` fails (seen booting tests/fixtures/make-dracut-live.sh). Nested images
+//! work with overlayfs too.
 
 use crate::base_initrd::{cmdline, first_file, hook_script, require_sha256};
 use crate::{
@@ -128,7 +133,7 @@ impl BootFamily for Dracut {
             ],
             cmdline: cmdline(
                 format!(
-                    "root=live:{{base}}/{} rd.live.image ip=dhcp rd.neednet=1",
+                    "root=live:{{base}}/{} rd.live.image rd.live.overlay.overlayfs=1 ip=dhcp rd.neednet=1",
                     image.name
                 ),
                 inputs.extra_args,

@@ -234,7 +234,7 @@ fn dracut_hooks_go_where_this_dracut_sources_them() {
         assert_replaces_only(&plan, &base, &[]);
         assert_eq!(
             plan.cmdline,
-            "root=live:{base}/squashfs.img rd.live.image ip=dhcp rd.neednet=1"
+            "root=live:{base}/squashfs.img rd.live.image rd.live.overlay.overlayfs=1 ip=dhcp rd.neednet=1"
         );
         assert_eq!(
             plan.ram_mib,
