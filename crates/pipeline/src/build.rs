@@ -41,7 +41,11 @@ pub(crate) struct BuildJob {
 
 impl BuildJob {
     pub fn build(mut self) -> Result<Manifest, PipelineError> {
-        let iso = repack_iso::open(&self.iso_path)?;
+        let iso_error = |source| PipelineError::Iso {
+            url: self.candidate.iso_url.clone(),
+            source,
+        };
+        let iso = repack_iso::open(&self.iso_path).map_err(iso_error)?;
         let image = File::open(&self.iso_path).map_err(|source| {
             PipelineError::Assemble(repack_assemble::AssembleError::Io {
                 action: "cannot open",
@@ -49,15 +53,16 @@ impl BuildJob {
                 source,
             })
         })?;
-        let kernel = iso.resolve(&self.recipe.iso.kernel)?;
-        let initrd = iso.resolve(&self.recipe.iso.initrd)?;
+        let kernel = iso.resolve(&self.recipe.iso.kernel).map_err(iso_error)?;
+        let initrd = iso.resolve(&self.recipe.iso.initrd).map_err(iso_error)?;
         let rootfs_sources = self
             .recipe
             .iso
             .rootfs
             .iter()
             .map(|pattern| iso.resolve(pattern))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(iso_error)?;
         let rootfs_names = published_names(&self.recipe.iso.rootfs, &rootfs_sources)?;
 
         let mut streamed: Vec<Option<StreamedFile>> = std::mem::take(&mut self.streamed)

@@ -8,8 +8,14 @@ pub enum PipelineError {
     Watch(#[from] repack_watch::WatchError),
     #[error("download failed")]
     Fetch(#[from] repack_fetch::FetchError),
-    #[error("reading the ISO failed")]
-    Iso(#[from] repack_iso::IsoError),
+    /// Occurs when the verified ISO is not what the recipe expects (a path is missing, an
+    /// extent is out of bounds, ...); `url` names the upstream image.
+    #[error("reading the ISO {url} failed")]
+    Iso {
+        url: String,
+        #[source]
+        source: repack_iso::IsoError,
+    },
     #[error("patching the initrd failed")]
     Initrd(#[from] repack_initrd::Error),
     /// Occurs when the patched initrd breaks a kernel rule; it is never published.
@@ -47,7 +53,7 @@ impl PipelineError {
         match self {
             PipelineError::Watch(error) => error.kind(),
             PipelineError::Fetch(error) => error.kind(),
-            PipelineError::Iso(error) => error.kind(),
+            PipelineError::Iso { source, .. } => source.kind(),
             PipelineError::Initrd(error) => error.kind(),
             PipelineError::InitrdLint { .. } => "initrd-lint",
             PipelineError::Boot(error) => error.kind(),
