@@ -47,12 +47,18 @@ fn init_logging() {
         Ok("text") => false,
         _ => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
-        builder.json().with_current_span(false).init();
+        builder
+            .with_writer(std::io::stderr)
+            .json()
+            .with_current_span(false)
+            .init();
     } else {
-        builder.compact().with_target(false).init();
+        builder
+            .with_writer(reporter::LogWriter)
+            .compact()
+            .with_target(false)
+            .init();
     }
 }

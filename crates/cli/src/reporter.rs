@@ -1,10 +1,38 @@
-//! Download progress: a bar on a terminal, periodic log lines otherwise.
+//! Download progress: a bar on a terminal, periodic log lines otherwise. Log lines written
+//! while a bar is shown go through [`LogWriter`], which lifts the bar, writes the line and
+//! redraws it, so bars and logs never garble each other.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use repack_fetch::Reporter;
-use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
+
+/// Every bar this process draws; log lines suspend them while they are written.
+static BARS: LazyLock<MultiProgress> = LazyLock::new(MultiProgress::new);
+
+/// Standard error for human-readable logs, coordinated with the progress bars.
+#[derive(Clone, Copy, Default)]
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        BARS.suspend(|| std::io::stderr().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}
 
 /// Chooses the reporter for this process.
 pub fn for_terminal() -> Box<dyn Reporter> {
@@ -34,6 +62,7 @@ impl Reporter for BarReporter {
         );
         bar.set_message(url.rsplit('/').next().unwrap_or(url).to_owned());
         bar.set_position(resumed_from);
+        let bar = BARS.add(bar);
         *self.bar.lock().expect("bar lock") = Some(bar);
     }
 
@@ -46,6 +75,7 @@ impl Reporter for BarReporter {
     fn finished(&self) {
         if let Some(bar) = self.bar.lock().expect("bar lock").take() {
             bar.finish_and_clear();
+            BARS.remove(&bar);
         }
     }
 }
