@@ -76,6 +76,9 @@ pub enum Error {
         rule: &'static str,
         reason: String,
     },
+    /// Occurs when an overlay cannot be appended in place to the file at `path`.
+    #[error("cannot append in place to `{path}`: {reason}")]
+    InPlace { path: PathBuf, reason: String },
     /// Occurs when the base ends with a legacy-lz4 member: it has no end marker, so a member
     /// appended after it is lost on many kernels. Nothing was written.
     #[error(
@@ -114,6 +117,7 @@ impl Error {
             Error::Unreadable { .. } => "unreadable",
             Error::BaseNotClean { .. } => "base-not-clean",
             Error::Lz4LegacyBase { .. } => "lz4-legacy-base",
+            Error::InPlace { .. } => "in-place",
             Error::InvalidOverlay { .. } => "invalid-overlay",
             Error::WouldReplace { .. } => "would-replace",
             Error::Compress { .. } => "compress",

@@ -4,6 +4,7 @@
 //! exact segment boundaries and every cpio header; file bodies are read again on demand.
 
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use crate::model::{Fate, Model, NodeKind};
 use crate::overlay::{Adaptation, Overlay};
 use crate::segment::{Fault, Segment, SegmentKind};
 use crate::source::Source;
-use crate::split::{self, Record};
+use crate::split::{self, Record, Scan};
 
 /// The alignment the overlay member is placed at (what iPXE pads each initrd to).
 pub const APPEND_ALIGN: u64 = 4096;
@@ -161,12 +162,12 @@ pub struct AppendReport {
 pub struct Initrd {
     source: Source,
     limits: Limits,
-    segments: Vec<Segment>,
-    records: Vec<Record>,
-    remarks: Vec<Finding>,
+    scan: Scan,
     model: Model,
     /// For each record: its index in `entries()` (None for trailers).
     entry_of: Vec<Option<usize>>,
+    /// Tells this image from every other one opened in this process.
+    id: u64,
 }
 
 impl Initrd {
@@ -186,6 +187,17 @@ impl Initrd {
         Self::from_source(Source::File(Arc::new(file), len), limits)
     }
 
+    /// Splits the image made of the `(offset, len)` extents of `file`, in order: an initrd
+    /// inside an ISO image, read where it lies.
+    pub fn open_extents(
+        file: std::fs::File,
+        extents: &[(u64, u64)],
+        limits: Limits,
+    ) -> Result<Initrd> {
+        let len = extents.iter().map(|&(_, len)| len).sum();
+        Self::from_source(Source::Region(Arc::new(file), extents.into(), len), limits)
+    }
+
     /// Splits an image held in memory.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>, limits: Limits) -> Result<Initrd> {
         Self::from_source(Source::Bytes(bytes.into().into()), limits)
@@ -193,6 +205,10 @@ impl Initrd {
 
     fn from_source(source: Source, limits: Limits) -> Result<Initrd> {
         let scan = split::scan(&source, &limits)?;
+        Ok(Self::from_scan(source, limits, scan))
+    }
+
+    fn from_scan(source: Source, limits: Limits, scan: Scan) -> Initrd {
         let model = Model::build(&scan.records);
         let mut n = 0;
         let entry_of = scan
@@ -205,15 +221,15 @@ impl Initrd {
                 })
             })
             .collect();
-        Ok(Initrd {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Initrd {
             source,
             limits,
-            segments: scan.segments,
-            records: scan.records,
-            remarks: scan.remarks,
+            scan,
             model,
             entry_of,
-        })
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
     }
 
     /// Length of the image in bytes.
@@ -227,20 +243,21 @@ impl Initrd {
 
     /// The segments, in order, covering the image exactly.
     pub fn segments(&self) -> &[Segment] {
-        &self.segments
+        &self.scan.segments
     }
 
     /// Where the kernel stops unpacking, if it does.
     pub fn fault(&self) -> Option<&Fault> {
-        self.segments.iter().find_map(|s| s.fault.as_ref())
+        self.scan.segments.iter().find_map(|s| s.fault.as_ref())
     }
 
     pub(crate) fn records(&self) -> &[Record] {
-        &self.records
+        &self.scan.records
     }
 
-    pub(crate) fn remarks(&self) -> &[Finding] {
-        &self.remarks
+    /// Non-fatal observations: made while walking, then about the image as a whole.
+    pub(crate) fn remarks(&self) -> impl Iterator<Item = &Finding> {
+        self.scan.remarks.iter().chain(&self.scan.derived)
     }
 
     pub(crate) fn model(&self) -> &Model {
@@ -254,14 +271,14 @@ impl Initrd {
 
     /// Every entry of every member, in kernel order (trailers left out).
     pub fn entries(&self) -> Result<Vec<Entry>> {
-        let mut out = Vec::with_capacity(self.records.len());
-        for (i, r) in self.records.iter().enumerate() {
+        let mut out = Vec::with_capacity(self.scan.records.len());
+        for (i, r) in self.scan.records.iter().enumerate() {
             if r.raw.is_trailer {
                 continue;
             }
             let raw = &r.raw;
             let h = raw.header;
-            let seg = &self.segments[r.segment];
+            let seg = &self.scan.segments[r.segment];
             let base = if seg.kind == SegmentKind::Newc {
                 seg.offset
             } else {
@@ -326,13 +343,13 @@ impl Initrd {
         self.model.walk(0, "", &mut |path, id| {
             let node = &self.model.nodes[id];
             let Some(rec) = node.record else { return };
-            let r = &self.records[rec];
+            let r = &self.scan.records[rec];
             let content = match node.kind {
                 NodeKind::File => node.content,
                 _ => None,
             };
             let size = content
-                .map(|c| u64::from(self.records[c].raw.header.filesize))
+                .map(|c| u64::from(self.scan.records[c].raw.header.filesize))
                 .unwrap_or(0);
             out.push(TreeEntry {
                 path: path.to_string(),
@@ -366,7 +383,7 @@ impl Initrd {
         let Some(c) = node.content else {
             return Ok(Some(Vec::new()));
         };
-        let r = &self.records[c];
+        let r = &self.scan.records[c];
         let size = u64::from(r.raw.header.filesize);
         if size > self.limits.max_read_file {
             return Err(Error::FileTooLarge {
@@ -375,7 +392,7 @@ impl Initrd {
                 limit: self.limits.max_read_file,
             });
         }
-        let seg = &self.segments[r.segment];
+        let seg = &self.scan.segments[r.segment];
         let mut data = match seg.kind {
             SegmentKind::Newc => {
                 let mut buf = vec![0u8; r.present as usize];
@@ -428,7 +445,7 @@ impl Initrd {
             buf: Vec::new(),
         };
         let first = seg.index == 0
-            || self.segments[..seg.index]
+            || self.scan.segments[..seg.index]
                 .iter()
                 .all(|s| s.kind == SegmentKind::Padding);
         let mut m = Machine::new(Mode::Compressed, 0, first);
@@ -480,15 +497,12 @@ impl Initrd {
         lint::run(self)
     }
 
-    /// Writes the base bytes unchanged, zero padding to a 4096 boundary, then `overlay` as one
-    /// member compressed with `codec`. Refuses (writing nothing) when the kernel would not reach
-    /// the overlay: a fault in the base, a cut-off entry at its end, or a legacy-lz4 last member.
-    pub fn append(
-        &self,
-        overlay: &Overlay,
-        codec: Codec,
-        out: &mut impl Write,
-    ) -> Result<AppendReport> {
+    /// Builds what goes after this image to add `overlay` as one member compressed with
+    /// `codec`: zero padding to a 4096 boundary, then the member. Refuses when the kernel
+    /// would not reach the overlay: a fault in the base, a cut-off entry at its end, or a
+    /// legacy-lz4 last member. Nothing is written; see [`Initrd::patched`] to check the result
+    /// and the `write_*`/`append_*` methods to write it.
+    pub fn appendix(&self, overlay: &Overlay, codec: Codec) -> Result<Appendix> {
         if let Some(f) = self.fault() {
             return Err(Error::BaseNotClean {
                 offset: f.offset,
@@ -496,7 +510,7 @@ impl Initrd {
                 reason: f.message.clone(),
             });
         }
-        if let Some(r) = self.remarks.iter().find(|r| r.rule == "data-past-end") {
+        if let Some(r) = self.remarks().find(|r| r.rule == "data-past-end") {
             return Err(Error::BaseNotClean {
                 offset: r.offset,
                 rule: r.rule,
@@ -507,6 +521,7 @@ impl Initrd {
             });
         }
         if let Some(last) = self
+            .scan
             .segments
             .iter()
             .rev()
@@ -518,25 +533,138 @@ impl Initrd {
                 offset: last.offset,
             });
         }
-        let seg_of = |rec: usize| self.records[rec].segment;
+        let seg_of = |rec: usize| self.scan.records[rec].segment;
         let (newc, adaptation) = overlay.to_newc_over(&self.model, &seg_of)?;
         let member = codec.compress(&newc)?;
         let base_len = self.len();
         let padding = (APPEND_ALIGN - base_len % APPEND_ALIGN) % APPEND_ALIGN;
-        self.source.copy_to(0, base_len, out)?;
-        out.write_all(&vec![0u8; padding as usize])
-            .map_err(Error::Write)?;
-        out.write_all(&member).map_err(Error::Write)?;
-        out.flush().map_err(Error::Write)?;
-        Ok(AppendReport {
-            base_len,
-            padding,
-            overlay_offset: base_len + padding,
-            overlay_len: member.len() as u64,
-            overlay_newc_len: newc.len() as u64,
-            codec,
-            total_len: base_len + padding + member.len() as u64,
-            adaptation,
+        let mut bytes = vec![0u8; padding as usize];
+        bytes.extend_from_slice(&member);
+        Ok(Appendix {
+            base: self.id,
+            bytes: bytes.into(),
+            report: AppendReport {
+                base_len,
+                padding,
+                overlay_offset: base_len + padding,
+                overlay_len: member.len() as u64,
+                overlay_newc_len: newc.len() as u64,
+                codec,
+                total_len: base_len + padding + member.len() as u64,
+                adaptation,
+            },
         })
+    }
+
+    /// The patched image (this one followed by `appendix`), parsed without decoding this one
+    /// again: its walk goes on from where this image's ended. Lint it before writing.
+    pub fn patched(&self, appendix: &Appendix) -> Result<Initrd> {
+        self.check_appendix(appendix);
+        let source = Source::Appended(Arc::new(self.source.clone()), appendix.bytes.clone());
+        let scan = split::scan_on(&source, &self.limits, self.scan.clone())?;
+        Ok(Self::from_scan(source, self.limits, scan))
+    }
+
+    /// Writes the patched image to `out`: the base bytes unchanged, then `appendix`.
+    pub fn write_patched(&self, appendix: &Appendix, out: &mut impl Write) -> Result<()> {
+        self.check_appendix(appendix);
+        self.source.copy_to(0, self.len(), out)?;
+        out.write_all(&appendix.bytes).map_err(Error::Write)?;
+        out.flush().map_err(Error::Write)
+    }
+
+    /// Writes the patched image at the start of `out` (a new, empty file), copying the base
+    /// in the kernel (`copy_file_range`, a reflink where the filesystem shares extents).
+    pub fn write_patched_file(&self, appendix: &Appendix, out: &std::fs::File) -> Result<()> {
+        self.check_appendix(appendix);
+        let base_len = self.source.copy_to_file(out, 0)?;
+        out.write_all_at(&appendix.bytes, base_len)
+            .map_err(Error::Write)
+    }
+
+    /// Appends `appendix` to the file this image was opened from, at `path`: the base bytes
+    /// are not rewritten, so this costs only the appendix. Refuses when `path` is another
+    /// file or has changed length since it was opened; on a failed write the file is cut
+    /// back to its original length.
+    pub fn append_in_place(&self, appendix: &Appendix, path: &Path) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        self.check_appendix(appendix);
+        let refuse = |reason: String| Error::InPlace {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let Source::File(opened, base_len) = &self.source else {
+            return Err(refuse("the image was not opened from a file".into()));
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| refuse(format!("cannot open it for writing: {e}")))?;
+        let (now, then) = match (file.metadata(), opened.metadata()) {
+            (Ok(now), Ok(then)) => (now, then),
+            (Err(e), _) | (_, Err(e)) => return Err(refuse(format!("cannot stat it: {e}"))),
+        };
+        if (now.dev(), now.ino()) != (then.dev(), then.ino()) {
+            return Err(refuse(
+                "it is not the file the image was opened from".into(),
+            ));
+        }
+        if now.len() != *base_len {
+            return Err(refuse(format!(
+                "it is {} bytes long, but was {base_len} when it was opened",
+                now.len()
+            )));
+        }
+        let written = file
+            .write_all_at(&appendix.bytes, *base_len)
+            .and_then(|()| file.sync_data());
+        if let Err(e) = written {
+            let _ = file.set_len(*base_len);
+            return Err(Error::Write(e));
+        }
+        Ok(())
+    }
+
+    /// Writes the base bytes unchanged, zero padding to a 4096 boundary, then `overlay` as one
+    /// member compressed with `codec` (see [`Initrd::appendix`] for the refusals; nothing is
+    /// written then).
+    pub fn append(
+        &self,
+        overlay: &Overlay,
+        codec: Codec,
+        out: &mut impl Write,
+    ) -> Result<AppendReport> {
+        let appendix = self.appendix(overlay, codec)?;
+        self.write_patched(&appendix, out)?;
+        Ok(appendix.report)
+    }
+
+    fn check_appendix(&self, appendix: &Appendix) {
+        assert!(
+            appendix.base == self.id && appendix.report.base_len == self.len(),
+            "an Appendix is written after the image that built it"
+        );
+    }
+}
+
+/// What [`Initrd::appendix`] built: padding and the overlay member, to be written after
+/// the image that built it.
+#[derive(Debug, Clone)]
+pub struct Appendix {
+    /// [`Initrd::id`] of the image it goes after.
+    base: u64,
+    bytes: Arc<[u8]>,
+    report: AppendReport,
+}
+
+impl Appendix {
+    /// Where the overlay lands and how large everything is.
+    pub fn report(&self) -> &AppendReport {
+        &self.report
+    }
+
+    /// The padding and the member, as they follow the base.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }

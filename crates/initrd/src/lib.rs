@@ -7,9 +7,14 @@
 //! kernel's rootfs, so [`Initrd::tree`] and [`Initrd::read_file`] show what the kernel really
 //! produces (later members win, hard links share an inode, entries without a parent vanish).
 //!
-//! [`Initrd::append`] adds one [`Overlay`] as a new member compressed with a [`Codec`]; it
-//! never re-encodes upstream segments: the base bytes are copied unchanged, zero-padded to
-//! 4096. [`lint`] reports every way the kernel would silently ignore or break an image.
+//! [`Initrd::appendix`] builds one [`Overlay`] as a new member compressed with a [`Codec`],
+//! zero-padded to 4096 after the base; upstream segments are never re-encoded.
+//! [`Initrd::patched`] parses the result by walking on from the base's end (the base is
+//! decoded once, however often it is patched and checked), and the patched image is written
+//! as a new file (the base copied unchanged, by the kernel where it can) or in place (only
+//! the appendix is written). [`lint`] reports every way the kernel would silently ignore or
+//! break an image. [`Initrd::open_extents`] reads an image where it lies inside another
+//! file (an initrd inside an ISO).
 //!
 //! Images are untrusted input: parsing is bounds-checked, never panics, and every decoder
 //! counts its output against [`Limits`] (decompression bombs stop with an error). This crate
@@ -37,7 +42,9 @@ pub mod testing;
 pub use compression::Compression;
 pub use encode::Codec;
 pub use error::{Error, Result};
-pub use initrd::{APPEND_ALIGN, AppendReport, Entry, EntryKind, EntryStatus, Initrd, TreeEntry};
+pub use initrd::{
+    APPEND_ALIGN, AppendReport, Appendix, Entry, EntryKind, EntryStatus, Initrd, TreeEntry,
+};
 pub use limits::Limits;
 pub use lint::{Finding, LintReport, RULES, lint};
 pub use overlay::{Adaptation, Overlay, SOURCE_DATE_EPOCH};

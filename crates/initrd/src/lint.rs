@@ -189,7 +189,7 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
             findings.push(Finding::new(f.offset, f.rule, msg).segment(s.index));
         }
     }
-    findings.extend(initrd.remarks().iter().cloned());
+    findings.extend(initrd.remarks().cloned());
 
     // Leading uncompressed run: the segments the early microcode loader scans.
     let early_end = segments

@@ -1,4 +1,5 @@
-//! Positional reads over the image: a file on disk or bytes in memory.
+//! Positional reads over the image: a file on disk, pieces of a larger file (an initrd inside
+//! an ISO image), bytes in memory, or an image followed by an appendix held in memory.
 //!
 //! Parsing never seeks a shared cursor: every reader keeps its own offset, so one
 //! [`crate::Initrd`] can serve several reads without re-opening the file.
@@ -14,14 +15,19 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
     File(Arc<File>, u64),
+    /// The concatenation of `(offset, len)` extents of a file.
+    Region(Arc<File>, Arc<[(u64, u64)]>, u64),
     Bytes(Arc<[u8]>),
+    /// An image followed by bytes in memory: a base and what is appended to it.
+    Appended(Arc<Source>, Arc<[u8]>),
 }
 
 impl Source {
     pub(crate) fn len(&self) -> u64 {
         match self {
-            Source::File(_, len) => *len,
+            Source::File(_, len) | Source::Region(_, _, len) => *len,
             Source::Bytes(b) => b.len() as u64,
+            Source::Appended(base, tail) => base.len() + tail.len() as u64,
         }
     }
 
@@ -35,22 +41,74 @@ impl Source {
                 buf[..want].copy_from_slice(&b[start..start + want]);
                 Ok(want)
             }
-            Source::File(f, _) => {
+            Source::File(f, _) => read_file_at(f, offset, offset, &mut buf[..want]),
+            Source::Region(f, extents, _) => {
                 let mut done = 0;
-                while done < want {
-                    match f.read_at(&mut buf[done..want], offset + done as u64) {
-                        Ok(0) => break,
-                        Ok(n) => done += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(source) => {
-                            return Err(Error::Read {
-                                offset: offset + done as u64,
-                                source,
-                            });
+                let mut start = 0u64;
+                for &(at, len) in extents.iter() {
+                    let pos = offset + done as u64;
+                    if done == want {
+                        break;
+                    }
+                    if pos < start + len {
+                        let skip = pos - start;
+                        let n = ((len - skip) as usize).min(want - done);
+                        let got = read_file_at(f, at + skip, pos, &mut buf[done..done + n])?;
+                        done += got;
+                        if got < n {
+                            break;
                         }
                     }
+                    start += len;
                 }
                 Ok(done)
+            }
+            Source::Appended(base, tail) => {
+                let base_len = base.len();
+                let mut done = 0;
+                if offset < base_len {
+                    done = base.read_at(offset, &mut buf[..want])?;
+                    if (done as u64) < (base_len - offset).min(want as u64) {
+                        return Ok(done);
+                    }
+                }
+                if done < want {
+                    let from = (offset + done as u64 - base_len) as usize;
+                    let n = want - done;
+                    buf[done..want].copy_from_slice(&tail[from..from + n]);
+                    done = want;
+                }
+                Ok(done)
+            }
+        }
+    }
+
+    /// Copies the whole image into `out` at `out_offset`, in the kernel where it can
+    /// (`copy_file_range`: no trip through user space, a reflink on filesystems that share
+    /// extents). Returns the number of bytes copied.
+    pub(crate) fn copy_to_file(&self, out: &File, out_offset: u64) -> Result<u64> {
+        match self {
+            Source::File(f, len) => {
+                copy_file_range(f, 0, out, out_offset, *len)?;
+                Ok(*len)
+            }
+            Source::Region(f, extents, len) => {
+                let mut at = out_offset;
+                for &(offset, extent_len) in extents.iter() {
+                    copy_file_range(f, offset, out, at, extent_len)?;
+                    at += extent_len;
+                }
+                Ok(*len)
+            }
+            Source::Bytes(b) => {
+                out.write_all_at(b, out_offset).map_err(Error::Write)?;
+                Ok(b.len() as u64)
+            }
+            Source::Appended(base, tail) => {
+                let n = base.copy_to_file(out, out_offset)?;
+                out.write_all_at(tail, out_offset + n)
+                    .map_err(Error::Write)?;
+                Ok(n + tail.len() as u64)
             }
         }
     }
@@ -76,6 +134,106 @@ impl Source {
         }
         Ok(())
     }
+}
+
+/// `pread` until `buf` is full or the file ends; `image_offset` names the place in errors.
+fn read_file_at(f: &File, file_offset: u64, image_offset: u64, buf: &mut [u8]) -> Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read_at(&mut buf[done..], file_offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(Error::Read {
+                    offset: image_offset + done as u64,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Copies `len` bytes between positions of two files with `copy_file_range(2)`, falling back
+/// to reads and writes where the kernel or the filesystems cannot (another device, old
+/// kernels, special files).
+fn copy_file_range(
+    from: &File,
+    from_offset: u64,
+    to: &File,
+    to_offset: u64,
+    len: u64,
+) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let (mut off_in, mut off_out) = (from_offset as libc::loff_t, to_offset as libc::loff_t);
+    let mut left = len;
+    while left > 0 {
+        let chunk = left.min(1 << 30) as usize;
+        // SAFETY: both descriptors are open for the duration of the call and the offset
+        // pointers point at live locals; the kernel reads and updates nothing else.
+        let n = unsafe {
+            libc::copy_file_range(
+                from.as_raw_fd(),
+                &mut off_in,
+                to.as_raw_fd(),
+                &mut off_out,
+                chunk,
+                0,
+            )
+        };
+        if n > 0 {
+            left -= n as u64;
+            continue;
+        }
+        if n == 0 {
+            return Err(Error::Read {
+                offset: off_in as u64 - from_offset,
+                source: io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the image shrank while it was copied",
+                ),
+            });
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP | libc::EBADF) => {
+                return copy_by_hand(from, off_in as u64, to, off_out as u64, left, from_offset);
+            }
+            _ => return Err(Error::Write(e)),
+        }
+    }
+    Ok(())
+}
+
+fn copy_by_hand(
+    from: &File,
+    mut at: u64,
+    to: &File,
+    mut out: u64,
+    len: u64,
+    origin: u64,
+) -> Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    let end = at + len;
+    while at < end {
+        let n = ((end - at) as usize).min(CHUNK);
+        let got = read_file_at(from, at, at - origin, &mut buf[..n])?;
+        if got == 0 {
+            return Err(Error::Read {
+                offset: at - origin,
+                source: io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the image shrank while it was copied",
+                ),
+            });
+        }
+        to.write_all_at(&buf[..got], out).map_err(Error::Write)?;
+        at += got as u64;
+        out += got as u64;
+    }
+    Ok(())
 }
 
 /// Size of the reads the decoders issue.
@@ -134,5 +292,71 @@ impl<'a> Cursor<'a> {
         debug_assert!(n <= self.end - self.start);
         self.start += n;
         self.pos += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(bytes: &[u8]) -> (tempfile::TempDir, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, bytes).unwrap();
+        let f = File::options().read(true).write(true).open(&path).unwrap();
+        (dir, f)
+    }
+
+    #[test]
+    fn both_copies_move_the_same_bytes_between_offsets() {
+        let data: Vec<u8> = (0..3 * CHUNK as u32 + 17)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let (_a, from) = file_with(&data);
+        for by_hand in [false, true] {
+            let (_b, to) = file_with(b"head");
+            let (skip, len) = (5u64, data.len() as u64 - 9);
+            if by_hand {
+                copy_by_hand(&from, skip, &to, 4, len, 0).unwrap();
+            } else {
+                copy_file_range(&from, skip, &to, 4, len).unwrap();
+            }
+            let mut got = vec![0u8; 4 + len as usize];
+            to.read_exact_at(&mut got, 0).unwrap();
+            assert_eq!(&got[..4], b"head");
+            assert_eq!(&got[4..], &data[5..data.len() - 4], "by hand: {by_hand}");
+        }
+    }
+
+    #[test]
+    fn copies_fail_when_the_source_is_shorter_than_announced() {
+        let (_a, from) = file_with(&[1; 100]);
+        let (_b, to) = file_with(b"");
+        for e in [
+            copy_file_range(&from, 0, &to, 0, 200).unwrap_err(),
+            copy_by_hand(&from, 0, &to, 0, 200, 0).unwrap_err(),
+        ] {
+            let Error::Read { offset, source } = e else {
+                panic!("not a read error: {e}")
+            };
+            assert_eq!(offset, 100);
+            assert!(source.to_string().contains("shrank"), "{source}");
+        }
+    }
+
+    #[test]
+    fn reads_span_extents_and_the_appended_tail() {
+        let (_a, f) = file_with(b"xxABCyyDEFGzz");
+        let region = Source::Region(Arc::new(f), vec![(2, 3), (7, 4)].into(), 7);
+        let mut buf = [0u8; 7];
+        assert_eq!(region.read_at(0, &mut buf).unwrap(), 7);
+        assert_eq!(&buf, b"ABCDEFG");
+        let mut buf = [0u8; 4];
+        assert_eq!(region.read_at(2, &mut buf).unwrap(), 4);
+        assert_eq!(&buf, b"CDEF");
+        let appended = Source::Appended(Arc::new(region), b"12345".to_vec().into());
+        let mut buf = [0u8; 20];
+        assert_eq!(appended.read_at(5, &mut buf).unwrap(), 7);
+        assert_eq!(&buf[..7], b"FG12345");
     }
 }

@@ -26,12 +26,29 @@ pub(crate) struct Record {
 }
 
 /// The result of one pass.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Scan {
     pub segments: Vec<Segment>,
     pub records: Vec<Record>,
     /// Non-fatal observations made while scanning.
     pub remarks: Vec<Finding>,
+    /// Observations about the image as a whole, made once the walk is over.
+    pub derived: Vec<Finding>,
+    /// Where the walk stands at the end, so that it can go on over appended bytes.
+    pub state: WalkState,
+}
+
+/// The outer loop's state between two members.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct WalkState {
+    /// Offset the walk reached.
+    pos: u64,
+    /// No member seen yet (early microcode is looked for in the first one).
+    started: bool,
+    /// The newc segment that an adjacent entry extends (None after a trailer).
+    open_newc: Option<usize>,
+    /// Decompressed bytes counted against the total limit so far.
+    output: u64,
 }
 
 struct Collect<'a> {
@@ -72,23 +89,51 @@ fn machine_fault_rule(f: MachineFault) -> &'static str {
     }
 }
 
+/// Walks the whole image.
 pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
+    walk(src, limits, Scan::default())
+}
+
+/// Walks on from where `done` ended over the bytes `src` has past that point, as if the
+/// whole of `src` had been walked from the start. `done` must have ended cleanly (no fault:
+/// the kernel would not go on) at the end of what it walked.
+pub(crate) fn scan_on(src: &Source, limits: &Limits, mut done: Scan) -> Result<Scan> {
+    debug_assert!(done.segments.iter().all(|s| s.fault.is_none()));
+    done.derived.clear();
+    walk(src, limits, done)
+}
+
+fn walk(src: &Source, limits: &Limits, mut scan: Scan) -> Result<Scan> {
     let len = src.len();
-    let mut scan = Scan::default();
+    let WalkState {
+        mut pos,
+        started,
+        mut open_newc,
+        output,
+    } = scan.state;
+    let mut first = !started;
     let mut budget = Budget {
         member_limit: limits.max_member_output,
         total_limit: limits.max_total_output,
-        total: 0,
+        total: output,
         decoder_memory: limits.max_decoder_memory,
     };
-    let mut pos = 0u64;
-    let mut first = true;
-    // Index of the newc segment that the next adjacent entry extends (None after a trailer).
-    let mut open_newc: Option<usize> = None;
+    // Whatever way the walk ends, record where.
+    macro_rules! finish {
+        () => {{
+            scan.state = WalkState {
+                pos,
+                started: !first,
+                open_newc,
+                output: budget.total,
+            };
+            return Ok(finish(scan));
+        }};
+    }
 
     // One read window for the whole outer loop: uncompressed entries and padding are read
     // through it; compressed members are decoded with their own readers.
-    let mut cur = Cursor::new(src, 0);
+    let mut cur = Cursor::new(src, pos);
     while pos < len {
         cur.seek(pos);
         let head = {
@@ -168,7 +213,8 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
                         rule: machine_fault_rule(f),
                         message: uncompressed_fault_message(f, pos, at),
                     });
-                    return Ok(finish(scan));
+                    pos = len;
+                    finish!();
                 }
                 Outcome::More if m.mid_entry() => {
                     // End of image: a cut-off entry is silently accepted by the kernel.
@@ -219,7 +265,8 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
             let i = push(&mut scan.segments, pos, SegmentKind::Unknown);
             scan.segments[i].len = len - pos;
             scan.segments[i].fault = Some(unknown_fault(&head, pos, i));
-            return Ok(finish(scan));
+            pos = len;
+            finish!();
         };
         let seg = push(&mut scan.segments, pos, SegmentKind::Compressed(codec));
         let mut m = Machine::new(Mode::Compressed, 0, first);
@@ -309,11 +356,12 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
             let s = &mut scan.segments[seg];
             s.len = len - s.offset;
             s.fault = Some(f);
-            return Ok(finish(scan));
+            pos = len;
+            finish!();
         }
         pos += scan.segments[seg].len;
     }
-    Ok(finish(scan))
+    finish!()
 }
 
 fn push(segments: &mut Vec<Segment>, offset: u64, kind: SegmentKind) -> usize {
@@ -413,12 +461,13 @@ fn unknown_fault(head: &[u8], pos: u64, index: usize) -> Fault {
 }
 
 fn finish(mut scan: Scan) -> Scan {
+    scan.derived.clear();
     // Records of the newc format variant the oldest kernels refuse.
     let mut crc_seen = std::collections::BTreeSet::new();
     for r in &scan.records {
         if r.raw.magic == Magic::Crc && crc_seen.insert(r.segment) {
             let s = &scan.segments[r.segment];
-            scan.remarks.push(
+            scan.derived.push(
                 Finding::new(
                     s.offset,
                     "cpio-crc-format",
@@ -438,7 +487,7 @@ fn finish(mut scan: Scan) -> Scan {
                 .iter()
                 .find(|n| n.kind != SegmentKind::Padding)
         {
-            scan.remarks.push(
+            scan.derived.push(
                     Finding::new(
                         next.offset,
                         "lz4-legacy-not-last",

@@ -11,7 +11,7 @@ use repack_boot::{BaseInitrd, BootError, BootInputs};
 use repack_core::{
     BuildKey, Candidate, FORMAT_VERSION, FileRole, Manifest, ManifestFile, Recipe, SourceIso,
 };
-use repack_initrd::{Codec, Initrd, Overlay};
+use repack_initrd::{Codec, Initrd, Limits, Overlay};
 use repack_iso::{IsoFile, IsoImage};
 use std::fs::File;
 use std::io::BufWriter;
@@ -20,8 +20,6 @@ use std::path::PathBuf;
 /// Published names of the kernel and the patched initrd (netboot.xyz's names).
 const KERNEL_NAME: &str = "vmlinuz";
 const INITRD_NAME: &str = "initrd";
-/// The upstream initrd is copied out of the ISO under this name while it is patched.
-const BASE_INITRD_NAME: &str = "upstream-initrd";
 
 pub(crate) struct BuildJob {
     pub recipe: Recipe,
@@ -178,17 +176,29 @@ impl BuildJob {
         )?)
     }
 
-    /// Appends the family's overlay to the upstream initrd, then lints the result.
+    /// Appends the family's overlay to the upstream initrd. The initrd is read where it lies
+    /// in the ISO and decoded once; the patched image is linted before a byte of it is
+    /// written (its walk goes on from the upstream one's end), then the upstream bytes are
+    /// copied unchanged, followed by the overlay.
     fn patch_initrd(
         &self,
         image: &File,
         initrd: &IsoFile,
         rootfs: &[ManifestFile],
     ) -> Result<(ManifestFile, repack_boot::BootPlan), PipelineError> {
-        // The upstream initrd is parsed from a scratch copy that never outlives this call.
-        let scratch = ScratchFile(self.staging_dir.join(BASE_INITRD_NAME));
-        self.copy(image, initrd, BASE_INITRD_NAME, FileRole::Initrd)?;
-        let base = Initrd::open(&scratch.0)?;
+        let extents: Vec<(u64, u64)> = initrd
+            .extents
+            .iter()
+            .map(|extent| (extent.offset, extent.len))
+            .collect();
+        let reader = image.try_clone().map_err(|source| {
+            PipelineError::Assemble(repack_assemble::AssembleError::Io {
+                action: "cannot open",
+                path: self.iso_path.clone(),
+                source,
+            })
+        })?;
+        let base = Initrd::open_extents(reader, &extents, Limits::default())?;
         let plan = repack_boot::family(self.recipe.boot)?.plan(&BootInputs {
             rootfs,
             initrd_size: initrd.size,
@@ -198,22 +208,8 @@ impl BuildJob {
         let overlay = plan.overlay.iter().fold(Overlay::new(), |overlay, file| {
             overlay.file(&file.path, file.mode, file.contents.clone())
         });
-        let mut output = OutputFile::create(&self.staging_dir, INITRD_NAME)?;
-        {
-            let mut writer = BufWriter::new(&mut output);
-            base.append(&overlay, Codec::Gzip, &mut writer)?;
-            std::io::Write::flush(&mut writer).map_err(|source| {
-                repack_assemble::AssembleError::Io {
-                    action: "cannot write",
-                    path: self.staging_dir.join(INITRD_NAME),
-                    source,
-                }
-            })?;
-        }
-        let initrd_file = output.finish(FileRole::Initrd)?;
-        drop(scratch);
-
-        let report = repack_initrd::lint(&self.staging_dir.join(INITRD_NAME))?;
+        let appendix = base.appendix(&overlay, Codec::Gzip)?;
+        let report = base.patched(&appendix)?.lint();
         if !report.is_clean() {
             let findings = report
                 .findings
@@ -228,6 +224,12 @@ impl BuildJob {
                 .join("; ");
             return Err(PipelineError::InitrdLint { findings });
         }
+        let mut output = OutputFile::create(&self.staging_dir, INITRD_NAME)?;
+        {
+            let mut writer = BufWriter::new(&mut output);
+            base.write_patched(&appendix, &mut writer)?;
+        }
+        let initrd_file = output.finish(FileRole::Initrd)?;
         Ok((initrd_file, plan))
     }
 }
@@ -266,15 +268,6 @@ impl BaseInitrd for InitrdReader<'_> {
                 path: path.to_owned(),
                 message: error.to_string(),
             })
-    }
-}
-
-/// A file deleted when dropped, so no scratch copy is left in a staging directory.
-struct ScratchFile(PathBuf);
-
-impl Drop for ScratchFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! stdout carries data only (listings, file content, JSON); messages go to stderr. A
 //! broken pipe on stdout (`repack initrd ls img | head`) ends the command successfully.
-//! `lint` exits 1 when it finds anything; `append` lints what it wrote and removes the
-//! output again if the result would not unpack cleanly.
+//! `lint` exits 1 when it finds anything; `append` lints the patched image before it writes
+//! anything and exits 1, writing nothing, when the result would not unpack cleanly.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub enum InitrdCommand {
         /// Path inside the initramfs, e.g. `conf/initramfs.conf`.
         path: String,
     },
-    /// Append one overlay member with the given files; the base bytes are copied unchanged.
+    /// Append one overlay member with the given files; the base bytes are kept unchanged.
     Append {
         /// The base initrd image.
         image: PathBuf,
@@ -48,9 +48,18 @@ pub enum InitrdCommand {
         /// Compression of the overlay member: gzip, zstd, xz, lz4-legacy or none.
         #[arg(long, default_value = "gzip")]
         codec: Codec,
-        /// Where to write the patched image.
-        #[arg(short, long)]
-        output: PathBuf,
+        /// Where to write the patched image (written under a temporary name, then renamed).
+        #[arg(
+            short,
+            long,
+            required_unless_present = "in_place",
+            conflicts_with = "in_place"
+        )]
+        output: Option<PathBuf>,
+        /// Append to IMAGE itself: only the overlay is written, the base bytes stay where
+        /// they are (cut back to its old length if the write fails).
+        #[arg(long)]
+        in_place: bool,
     },
     /// Check an image against the kernel's unpacking rules; exit 1 when anything is found.
     Lint {
@@ -111,7 +120,8 @@ pub fn run(command: InitrdCommand) -> Result<ExitCode> {
             files,
             codec,
             output,
-        } => append(&image, &files, codec, &output),
+            in_place: _,
+        } => append(&image, &files, codec, output.as_deref()),
         InitrdCommand::Lint { image, json } => lint(&image, json),
     };
     match result {
@@ -270,7 +280,13 @@ fn cat(image: &Path, path: &str) -> Result<ExitCode> {
     }
 }
 
-fn append(image: &Path, files: &[FileSpec], codec: Codec, output: &Path) -> Result<ExitCode> {
+/// `output` None: in place.
+fn append(
+    image: &Path,
+    files: &[FileSpec],
+    codec: Codec,
+    output: Option<&Path>,
+) -> Result<ExitCode> {
     let initrd = open(image)?;
     let mut overlay = Overlay::new();
     for f in files {
@@ -286,32 +302,48 @@ fn append(image: &Path, files: &[FileSpec], codec: Codec, output: &Path) -> Resu
         };
         overlay = overlay.file(&f.dest, mode, data);
     }
-    if output.exists() && same_file(image, output) {
+    if let Some(output) = output
+        && output.exists()
+        && same_file(image, output)
+    {
         bail!(
-            "the output `{}` is the input image; write to another path",
+            "the output `{}` is the input image; write to another path or use --in-place",
             output.display()
         );
     }
-    let file = std::fs::File::create(output)
-        .with_context(|| format!("failed to create `{}`", output.display()))?;
-    let mut w = io::BufWriter::new(file);
-    let report = match initrd.append(&overlay, codec, &mut w) {
-        Ok(r) => r,
-        Err(e) => {
-            drop(w);
-            let _ = std::fs::remove_file(output);
-            return Err(e).with_context(|| {
-                format!(
-                    "failed to append to `{}`; nothing was written",
-                    image.display()
-                )
-            });
+    let appendix = initrd.appendix(&overlay, codec).with_context(|| {
+        format!(
+            "failed to append to `{}`; nothing was written",
+            image.display()
+        )
+    })?;
+    let lint = initrd
+        .patched(&appendix)
+        .with_context(|| format!("failed to check the patched `{}`", image.display()))?
+        .lint();
+    if !lint.is_clean() {
+        for f in &lint.findings {
+            eprintln!("error: {f}");
+        }
+        eprintln!("error: the patched image would not pass lint; nothing was written");
+        return Ok(ExitCode::from(1));
+    }
+    let written = match output {
+        None => {
+            initrd.append_in_place(&appendix, image)?;
+            image.to_owned()
+        }
+        Some(output) => {
+            write_new(output, |file| {
+                Ok(initrd.write_patched_file(&appendix, file)?)
+            })?;
+            output.to_owned()
         }
     };
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    let report = appendix.report();
     eprintln!(
         "wrote `{}`: {} base bytes unchanged, {} bytes of padding, {} overlay at byte {} ({} bytes, {} uncompressed)",
-        output.display(),
+        written.display(),
         report.base_len,
         report.padding,
         report.codec,
@@ -324,19 +356,28 @@ fn append(image: &Path, files: &[FileSpec], codec: Codec, output: &Path) -> Resu
             "note: `{p}` is a hard link in the base; it is unlinked first so the other links keep their content"
         );
     }
-    let lint = repack_initrd::lint(output)?;
-    if !lint.is_clean() {
-        for f in &lint.findings {
-            eprintln!("error: {f}");
-        }
-        let _ = std::fs::remove_file(output);
-        eprintln!(
-            "error: the patched image does not pass lint; `{}` was removed",
-            output.display()
-        );
-        return Ok(ExitCode::from(1));
-    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `path` whole or not at all: `write` fills a new temporary file beside it, which
+/// is synced and renamed over `path` only when everything succeeded.
+fn write_new(path: &Path, write: impl FnOnce(&std::fs::File) -> Result<()>) -> Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("`{}` is not a file path", path.display()))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(temp_name);
+    let file = std::fs::File::create_new(&temp)
+        .with_context(|| format!("failed to create `{}`", temp.display()))?;
+    let result = write(&file)
+        .and_then(|()| Ok(file.sync_all()?))
+        .and_then(|()| Ok(std::fs::rename(&temp, path)?));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.with_context(|| format!("failed to write `{}`", path.display()))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

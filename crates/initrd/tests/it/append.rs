@@ -214,3 +214,132 @@ fn refusals_write_nothing() {
     assert!(out.is_empty());
     assert_eq!(e.kind(), "would-replace");
 }
+
+fn hook() -> Overlay {
+    Overlay::new().file(
+        "lib/live/boot/9999-repack.sh",
+        0o755,
+        b"#!/bin/sh\necho hook\n".to_vec(),
+    )
+}
+
+#[test]
+fn an_image_inside_a_larger_file_is_read_where_it_lies() {
+    // The base split over two extents of a file, with other bytes around and between them
+    // (an initrd inside an ISO image).
+    let base = base();
+    let cut = 1000;
+    let mut file = vec![0xEEu8; 300];
+    file.extend_from_slice(&base[..cut]);
+    file.extend_from_slice(&[0xAB; 2048]);
+    let second = file.len() as u64;
+    file.extend_from_slice(&base[cut..]);
+    file.extend_from_slice(&[0xCD; 77]);
+    let tmp = tempfile::tempdir().unwrap();
+    let iso = tmp.path().join("image.iso");
+    std::fs::write(&iso, &file).unwrap();
+    let extents = [(300, cut as u64), (second, (base.len() - cut) as u64)];
+    let inside = Initrd::open_extents(
+        std::fs::File::open(&iso).unwrap(),
+        &extents,
+        Limits::small(),
+    )
+    .unwrap();
+    let alone = Initrd::from_bytes(base.clone(), Limits::small()).unwrap();
+    assert_eq!(inside.len(), base.len() as u64);
+    assert_eq!(inside.segments(), alone.segments());
+    assert_eq!(inside.entries().unwrap(), alone.entries().unwrap());
+    assert_eq!(
+        inside.read_file("scripts/casper-premount/ORDER").unwrap(),
+        Some(b"/scripts/casper-premount/10driver_updates\n".to_vec())
+    );
+
+    // Written out with the kernel's copy: exactly the base, then the appendix.
+    let appendix = inside.appendix(&hook(), Codec::Gzip).unwrap();
+    let out_path = tmp.path().join("initrd");
+    let out = std::fs::File::create_new(&out_path).unwrap();
+    inside.write_patched_file(&appendix, &out).unwrap();
+    drop(out);
+    let written = std::fs::read(&out_path).unwrap();
+    let mut expected = base.clone();
+    expected.extend_from_slice(appendix.bytes());
+    assert_eq!(written, expected);
+    assert_eq!(written.len() as u64, appendix.report().total_len);
+    let reopened = Initrd::open(&out_path).unwrap();
+    assert!(reopened.lint().is_clean(), "{:?}", reopened.lint().findings);
+    assert_eq!(
+        reopened.read_file("lib/live/boot/9999-repack.sh").unwrap(),
+        Some(b"#!/bin/sh\necho hook\n".to_vec())
+    );
+}
+
+#[test]
+fn append_in_place_writes_only_the_appendix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("initrd.img");
+    std::fs::write(&path, base()).unwrap();
+    let initrd = Initrd::open(&path).unwrap();
+    let appendix = initrd.appendix(&hook(), Codec::Zstd).unwrap();
+    // What the result will be, checked before anything is written.
+    let patched = initrd.patched(&appendix).unwrap();
+    assert!(patched.lint().is_clean(), "{:?}", patched.lint().findings);
+    initrd.append_in_place(&appendix, &path).unwrap();
+    let written = std::fs::read(&path).unwrap();
+    assert_eq!(&written[..base().len()], &base()[..]);
+    assert_eq!(&written[base().len()..], appendix.bytes());
+    let reopened = Initrd::open(&path).unwrap();
+    assert_eq!(reopened.segments(), patched.segments());
+    assert_eq!(reopened.entries().unwrap(), patched.entries().unwrap());
+    assert_eq!(
+        reopened.read_file("lib/live/boot/9999-repack.sh").unwrap(),
+        Some(b"#!/bin/sh\necho hook\n".to_vec())
+    );
+}
+
+#[test]
+fn append_in_place_refuses_a_file_that_changed_or_another_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("initrd.img");
+    std::fs::write(&path, base()).unwrap();
+    let initrd = Initrd::open(&path).unwrap();
+    let appendix = initrd.appendix(&hook(), Codec::Gzip).unwrap();
+
+    // Another file with the same bytes.
+    let other = tmp.path().join("copy.img");
+    std::fs::write(&other, base()).unwrap();
+    let e = initrd.append_in_place(&appendix, &other).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("not the file the image was opened from"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&other).unwrap(), base());
+
+    // The same file, grown since it was opened.
+    let mut grown = base();
+    grown.extend_from_slice(&[0; 8]);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &[0; 8]))
+        .unwrap();
+    let e = initrd.append_in_place(&appendix, &path).unwrap_err();
+    assert_eq!(e.kind(), "in-place");
+    assert!(e.to_string().contains("was"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), grown);
+
+    // An image held in memory has no file to append to.
+    let in_memory = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let appendix = in_memory.appendix(&hook(), Codec::Gzip).unwrap();
+    let e = in_memory.append_in_place(&appendix, &path).unwrap_err();
+    assert_eq!(e.kind(), "in-place");
+}
+
+#[test]
+#[should_panic(expected = "an Appendix is written after the image that built it")]
+fn an_appendix_belongs_to_its_image() {
+    let a = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let b = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    let appendix = a.appendix(&hook(), Codec::Gzip).unwrap();
+    let _ = b.patched(&appendix);
+}
