@@ -402,6 +402,13 @@ fn real_mkinitramfs_initrds() {
         assert_eq!(report.adaptation.existing_dirs, ["bin"], "{name}");
         let p = Initrd::from_bytes(patched, Limits::default()).unwrap();
         assert!(p.lint().is_clean(), "{name}: {:#?}", p.lint().findings);
+        // The patched image parsed by walking on from the base's end is the same image.
+        let walked_on = initrd
+            .patched(&initrd.appendix(&hook, Codec::Gzip).unwrap())
+            .unwrap();
+        assert_eq!(walked_on.segments(), p.segments(), "{name}");
+        assert_eq!(walked_on.entries().unwrap(), p.entries().unwrap(), "{name}");
+        assert_eq!(walked_on.lint(), p.lint(), "{name}");
         assert_eq!(
             p.read_file("usr/bin/busybox").unwrap(),
             Some(busybox.clone()),
@@ -522,6 +529,13 @@ fn real_dracut_initrds() {
         initrd.append(&hook, Codec::Zstd, &mut patched).unwrap();
         let p = Initrd::from_bytes(patched, Limits::default()).unwrap();
         assert!(p.lint().is_clean(), "{name}: {:#?}", p.lint().findings);
+        // The patched image parsed by walking on from the base's end is the same image.
+        let walked_on = initrd
+            .patched(&initrd.appendix(&hook, Codec::Zstd).unwrap())
+            .unwrap();
+        assert_eq!(walked_on.segments(), p.segments(), "{name}");
+        assert_eq!(walked_on.entries().unwrap(), p.entries().unwrap(), "{name}");
+        assert_eq!(walked_on.lint(), p.lint(), "{name}");
         assert_eq!(
             p.read_file("usr/lib/dracut/hooks/pre-mount/99-repack.sh")
                 .unwrap(),
