@@ -6,7 +6,7 @@
 //! of its own, alongside the write of the same batch.
 
 use crate::fetcher::{Failure, Target};
-use crate::part::{CachePaths, PartFile, PartIoError, lock_download};
+use crate::part::{CachePaths, PartFile, PartIoError, lock_download, sweep_abandoned};
 use crate::validators::{ContentRange, Validators};
 use crate::{FetchError, Fetcher, NoTap, Reporter, StreamTap};
 use bytes::Bytes;
@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 pub const WRITE_BATCH_BYTES: usize = 1024 * 1024;
 
 /// An ISO in the cache whose bytes hash to `sha256`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FetchedIso {
     /// `<cache>/iso/<sha256>.iso`.
     pub path: PathBuf,
@@ -33,6 +33,17 @@ pub struct FetchedIso {
     /// file at `path` (`<sha256>.iso.hollow`, never a cache hit) has holes there, and the
     /// caller must take those bytes from the tap's files and delete the file when done.
     pub hollow: bool,
+    /// Held by a hollow download until the caller is done with what it left (the hollow ISO,
+    /// the tap's files): downloads of other ISOs sweeping abandoned files keep them, and a
+    /// download of the same ISO waits. Never hold it while fetching the same ISO again.
+    pub lease: Option<DownloadLease>,
+}
+
+/// The lock of one download, held (see [`FetchedIso::lease`]); released when the last clone
+/// is dropped.
+#[derive(Debug, Clone)]
+pub struct DownloadLease {
+    _lock: Arc<std::fs::File>,
 }
 
 type SharedPart = Arc<Mutex<PartFile>>;
@@ -140,6 +151,15 @@ impl Fetcher {
         if let Some(cached) = cached(&paths, expected).await {
             return Ok((cached, tap));
         }
+        {
+            let (iso_dir, keep) = (iso_dir.clone(), expected.to_hex());
+            let removed = blocking(move || Ok(sweep_abandoned(&iso_dir, &keep)))
+                .await
+                .unwrap_or_default();
+            for path in removed {
+                tracing::info!(path = %path.display(), "removed what an interrupted build left behind");
+            }
+        }
         let (part, not_resumed) = {
             let (paths, url, mirror_url) =
                 (paths.clone(), target.url.clone(), target.mirror_url.clone());
@@ -221,7 +241,7 @@ impl Fetcher {
                 paths.final_path.clone()
             };
             let to = path.clone();
-            blocking(move || part.move_to(&to))
+            let lock = blocking(move || part.move_to(&to))
                 .await
                 .map_err(|error| target.part_error(error))?;
             tracing::info!(url = %target.url, path = %path.display(), size, hollow, "ISO downloaded and verified");
@@ -231,6 +251,10 @@ impl Fetcher {
                 sha256: actual,
                 from_cache: false,
                 hollow,
+                // Only a hollow ISO leaves files that its caller still needs.
+                lease: hollow.then(|| DownloadLease {
+                    _lock: Arc::new(lock),
+                }),
             });
         }
         let _ = remove_dir_if_present(&paths.stream_dir);
@@ -406,6 +430,7 @@ async fn cached(paths: &CachePaths, expected: Sha256Digest) -> Option<FetchedIso
         sha256: expected,
         from_cache: true,
         hollow: false,
+        lease: None,
     })
 }
 

@@ -27,6 +27,9 @@
 //! are recorded, with where their bytes are, in every checkpoint (after the tap synced), and
 //! a resume in a later process fills them back before it continues. A verified download
 //! with holes is returned as a *hollow* ISO (`<sha256>.iso.hollow`, never a cache hit).
+//! A fresh download's lock stays held through its [`FetchedIso::lease`] until the caller is
+//! done with the hollow ISO and the tap's files; the next download sweeps those of builds
+//! that died (lock free), so a killed worker leaves no gigabytes behind.
 //!
 //! Progress goes to a [`Reporter`]; this crate draws nothing. It never enables transparent
 //! decompression (the bytes hashed are the bytes served) and never holds an ISO in memory:
@@ -48,6 +51,6 @@ mod validators;
 pub use config::{FetchConfig, MAX_BACKOFF};
 pub use error::FetchError;
 pub use fetcher::Fetcher;
-pub use iso::{FetchedIso, WRITE_BATCH_BYTES};
+pub use iso::{DownloadLease, FetchedIso, WRITE_BATCH_BYTES};
 pub use reporter::{NoopReporter, Reporter};
 pub use tap::{Claim, NoTap, StreamTap};

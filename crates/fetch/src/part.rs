@@ -357,8 +357,9 @@ impl PartFile {
         Ok((self.offset, digest))
     }
 
-    /// Moves the finished part to `to` and drops the state file.
-    pub fn move_to(self, to: &Path) -> Result<(), PartIoError> {
+    /// Moves the finished part to `to` and drops the state file; returns the download's lock,
+    /// still held.
+    pub fn move_to(self, to: &Path) -> Result<File, PartIoError> {
         if let Some(dir) = to.parent() {
             fs::create_dir_all(dir).map_err(io_error("create", dir))?;
         }
@@ -367,7 +368,8 @@ impl PartFile {
             // Make the rename durable; failure here loses nothing that is not re-fetchable.
             let _ = File::open(dir).and_then(|dir| dir.sync_all());
         }
-        remove_if_present(&self.paths.state).map_err(io_error("remove", &self.paths.state))
+        remove_if_present(&self.paths.state).map_err(io_error("remove", &self.paths.state))?;
+        Ok(self._lock)
     }
 }
 
@@ -382,6 +384,57 @@ pub(crate) fn lock_download(paths: &CachePaths) -> Result<File, PartIoError> {
         .map_err(io_error("open", &paths.lock))?;
     lock.lock().map_err(io_error("lock", &paths.lock))?;
     Ok(lock)
+}
+
+/// Removes what finished downloads of other digests left for builds that never ended (the
+/// process was killed): hollow ISOs and stream directories whose lock nobody holds. A build
+/// in progress holds its download's lock (see [`crate::FetchedIso::lease`]), so its files
+/// are kept; so are partial downloads, which a later run resumes. Returns what was removed.
+pub(crate) fn sweep_abandoned(iso_dir: &Path, keep_hex: &str) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(iso_dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(hex) = name
+            .strip_suffix(".iso.hollow")
+            .or_else(|| name.strip_suffix(".iso.stream"))
+        else {
+            continue;
+        };
+        if hex == keep_hex || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let paths = CachePaths::new(iso_dir.parent().unwrap_or(iso_dir), hex);
+        let Ok(lock) = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&paths.lock)
+        else {
+            continue;
+        };
+        if lock.try_lock().is_err() {
+            continue; // a build is using them
+        }
+        for path in [paths.hollow_path, paths.stream_dir] {
+            let gone = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            match gone {
+                Ok(()) => removed.push(path),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot remove an abandoned download's file")
+                }
+            }
+        }
+    }
+    removed
 }
 
 /// Asks the kernel to start writing `len` bytes at `offset` to disk now, without waiting

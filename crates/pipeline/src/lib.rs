@@ -124,6 +124,7 @@ impl<P: Publisher> Pipeline<P> {
         let _downloaded = (!iso.from_cache).then(|| Leftovers {
             hollow_iso: iso.hollow.then(|| iso.path.clone()),
             stream_dir: stream_dir.clone(),
+            _lease: iso.lease.clone(),
         });
         let streamed = if iso.from_cache {
             Vec::new()
@@ -180,9 +181,12 @@ impl<P: Publisher> Pipeline<P> {
 }
 
 /// Files of one download that only its build needs: removed when the build ends, however.
+/// If the process dies first, the next download sweeps them (the lease says they are in use
+/// until then).
 struct Leftovers {
     hollow_iso: Option<std::path::PathBuf>,
     stream_dir: std::path::PathBuf,
+    _lease: Option<repack_fetch::DownloadLease>,
 }
 
 impl Drop for Leftovers {

@@ -533,3 +533,86 @@ async fn encoded_body_is_refused_not_hashed() {
     assert!(error.to_string().contains("gzip"), "{error}");
     assert_eq!(server.requests().len(), 1, "not retried");
 }
+
+/// A killed build leaves its hollow ISO and stream directory behind; the next download
+/// removes them, but keeps those of a build still running (its lock is held).
+#[tokio::test]
+async fn a_download_sweeps_what_killed_builds_left_but_not_running_ones() {
+    let server = TestServer::start().await;
+    let bytes = data(LEN, 9);
+    server.put("/live/c.iso", FileSpec::new(bytes.clone()));
+    let cache = tempfile::tempdir().unwrap();
+    let iso_dir = cache.path().join("iso");
+    let (dead, busy) = ("aa".repeat(32), "bb".repeat(32));
+    std::fs::create_dir_all(iso_dir.join(format!("{dead}.iso.stream"))).unwrap();
+    std::fs::write(iso_dir.join(format!("{dead}.iso.stream/rootfs")), b"x").unwrap();
+    std::fs::write(iso_dir.join(format!("{dead}.iso.hollow")), b"x").unwrap();
+    // A partial download of that digest is kept for a later resume.
+    std::fs::write(iso_dir.join(format!("{dead}.iso.part")), b"x").unwrap();
+    std::fs::create_dir_all(iso_dir.join(format!("{busy}.iso.stream"))).unwrap();
+    std::fs::write(iso_dir.join(format!("{busy}.iso.hollow")), b"x").unwrap();
+    let running = std::fs::File::create(iso_dir.join(format!("{busy}.iso.lock"))).unwrap();
+    running.lock().unwrap();
+
+    let fetcher = fetcher(cache.path(), 0);
+    let tap = ClaimFirstBlock {
+        file: fetcher.stream_dir(&digest(&bytes)).join("block"),
+    };
+    let (fetched, _) = fetcher
+        .fetch_iso_with_tap(
+            &server.url("/live/c.iso"),
+            digest(&bytes),
+            &NoopReporter,
+            tap,
+        )
+        .await
+        .unwrap();
+
+    assert!(!iso_dir.join(format!("{dead}.iso.stream")).exists());
+    assert!(!iso_dir.join(format!("{dead}.iso.hollow")).exists());
+    assert!(iso_dir.join(format!("{dead}.iso.part")).exists());
+    assert!(iso_dir.join(format!("{busy}.iso.stream")).exists());
+    assert!(iso_dir.join(format!("{busy}.iso.hollow")).exists());
+
+    // The hollow download's lock is held for as long as its lease lives.
+    assert!(fetched.hollow);
+    let own_lock =
+        std::fs::File::open(iso_dir.join(format!("{}.iso.lock", digest(&bytes)))).unwrap();
+    assert!(own_lock.try_lock().is_err(), "held while the lease lives");
+    drop(fetched);
+    assert!(own_lock.try_lock().is_ok(), "released with the lease");
+}
+
+/// Stores the first 4 KiB itself, so the download is hollow.
+struct ClaimFirstBlock {
+    file: std::path::PathBuf,
+}
+
+impl repack_fetch::StreamTap for ClaimFirstBlock {
+    fn observe(&mut self, offset: u64, chunks: &[bytes::Bytes]) {
+        use std::os::unix::fs::FileExt;
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&self.file)
+            .unwrap();
+        let mut at = offset;
+        for chunk in chunks {
+            if at < 4096 {
+                let n = chunk.len().min((4096 - at) as usize);
+                out.write_all_at(&chunk[..n], at).unwrap();
+            }
+            at += chunk.len() as u64;
+        }
+    }
+
+    fn claims(&self) -> Vec<repack_fetch::Claim> {
+        vec![repack_fetch::Claim {
+            offset: 0,
+            len: 4096,
+            file: self.file.clone(),
+            file_offset: 0,
+        }]
+    }
+}
