@@ -119,11 +119,6 @@ async fn initrd_that_fails_lint_is_refused_and_nothing_is_published() {
     use repack_initrd::testing::Newc;
 
     let fixture = debian_live();
-    let work = tempfile::tempdir().unwrap();
-    let live = work.path().join("root/live");
-    std::fs::create_dir_all(&live).unwrap();
-    let kver = &fixture.kernel_version;
-    std::fs::copy(&fixture.vmlinuz, live.join(format!("vmlinuz-{kver}"))).unwrap();
     let mut initrd = std::fs::read(&fixture.initrd).unwrap();
     initrd.resize(initrd.len().next_multiple_of(4), 0);
     let late_microcode = Newc::new()
@@ -133,16 +128,8 @@ async fn initrd_that_fails_lint_is_refused_and_nothing_is_published() {
         .file("kernel/x86/microcode/GenuineIntel.bin", &[0x5a; 4096])
         .trailer();
     initrd.extend(Codec::Gzip.compress(&late_microcode).unwrap());
-    std::fs::write(live.join(format!("initrd.img-{kver}")), &initrd).unwrap();
-    std::fs::write(live.join("filesystem.squashfs"), vec![0x73; 1 << 20]).unwrap();
-    let iso = work.path().join("late-microcode.iso");
-    let made = std::process::Command::new("xorriso")
-        .args(["-as", "mkisofs", "-quiet", "-R", "-J", "-o"])
-        .arg(&iso)
-        .arg(work.path().join("root"))
-        .status()
-        .expect("xorriso is installed");
-    assert!(made.success());
+    let work = tempfile::tempdir().unwrap();
+    let iso = repack_e2e::live_iso_with_initrd(work.path(), &initrd);
 
     let env = Env::new(0).await;
     env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));

@@ -245,3 +245,81 @@ fn shell(script: &str) -> String {
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// An upstream initrd whose main archive is legacy lz4 (made by the real `lz4 -l`, as
+/// mkinitramfs's COMPRESS=lz4 does): nothing can follow it on older kernels, so its cpio
+/// bytes are re-wrapped, unchanged, as gzip, and the overlay follows that.
+#[tokio::test]
+async fn an_initrd_ending_in_legacy_lz4_is_rewrapped_and_published() {
+    let fixture = debian_live();
+    let work = tempfile::tempdir().unwrap();
+    let cpio = work.path().join("initrd.cpio");
+    let lz4 = work.path().join("initrd.lz");
+    let unzstd = Command::new("zstd")
+        .args(["-q", "-d", "-f", "-o"])
+        .args([&cpio, &fixture.initrd])
+        .status()
+        .expect("zstd");
+    assert!(unzstd.success());
+    let lz4_legacy = Command::new("lz4")
+        .args(["-q", "-l", "-f"])
+        .args([&cpio, &lz4])
+        .status()
+        .expect("lz4");
+    assert!(lz4_legacy.success());
+    let iso = repack_e2e::live_iso_with_initrd(work.path(), &std::fs::read(&lz4).unwrap());
+    let env = Env::new(0).await;
+    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_success();
+    assert!(run.stderr.contains("legacy-lz4"), "{}", run.stderr);
+
+    let release = std::fs::read_dir(env.output_dir().join("debian-live"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let initrd = release.join("initrd");
+    let lint = Command::new(repack_testkit::repack_binary())
+        .args(["initrd", "lint", "--json"])
+        .arg(&initrd)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let ls = |image: &Path| -> serde_json::Value {
+        let out = Command::new(repack_testkit::repack_binary())
+            .args(["initrd", "ls", "--json", "--all"])
+            .arg(image)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let published = ls(&initrd);
+    let kinds: Vec<String> = published["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].to_string())
+        .collect();
+    assert!(kinds[0].contains("gzip"), "{kinds:?}");
+    assert!(kinds.last().unwrap().contains("gzip"), "{kinds:?}");
+    // Every upstream entry is there, in order, in the re-wrapped member.
+    let names = |v: &serde_json::Value, segment: u64| -> Vec<String> {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["segment"] == segment)
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let upstream = ls(&lz4);
+    assert_eq!(names(&published, 0), names(&upstream, 0));
+    assert!(names(&upstream, 0).len() > 1000);
+}

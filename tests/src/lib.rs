@@ -217,3 +217,25 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     entries.sort();
     entries
 }
+
+/// Makes an ISO laid out like the Debian live fixture's (`live/vmlinuz-*`,
+/// `live/initrd.img-*`, `live/filesystem.squashfs`) with the fixture's kernel, `initrd` as its
+/// initrd and a 1 MiB stand-in root image, under `work`; returns its path.
+pub fn live_iso_with_initrd(work: &Path, initrd: &[u8]) -> PathBuf {
+    let fixture = repack_testkit::fixtures::debian_live();
+    let live = work.join("root/live");
+    std::fs::create_dir_all(&live).unwrap();
+    let kver = &fixture.kernel_version;
+    std::fs::copy(&fixture.vmlinuz, live.join(format!("vmlinuz-{kver}"))).unwrap();
+    std::fs::write(live.join(format!("initrd.img-{kver}")), initrd).unwrap();
+    std::fs::write(live.join("filesystem.squashfs"), vec![0x73; 1 << 20]).unwrap();
+    let iso = work.join("live.iso");
+    let made = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-R", "-J", "-o"])
+        .arg(&iso)
+        .arg(work.join("root"))
+        .status()
+        .expect("xorriso is installed");
+    assert!(made.success(), "xorriso failed");
+    iso
+}

@@ -260,3 +260,74 @@ fn lint_exits_1_with_the_offset_and_rule() {
     assert!(out.contains("unknown-magic"), "{out}");
     assert!(out.contains(&format!("byte {garbage_at}")), "{out}");
 }
+
+#[test]
+fn append_rewraps_a_legacy_lz4_tail_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main = Newc::new()
+        .dir("scripts")
+        .file("scripts/ORDER", b"/scripts/a\n")
+        .trailer();
+    let mut image = Image::new();
+    image.member(Codec::Lz4Legacy, &main);
+    let img = tmp.path().join("initrd.lz");
+    std::fs::write(&img, &image.bytes).unwrap();
+    let hook = hook(tmp.path());
+    let spec = format!("{}:scripts/hook", hook.display());
+    let out = tmp.path().join("out.img");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "initrd",
+            "append",
+            img.to_str().unwrap(),
+            "--file",
+            &spec,
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        repack(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    let refused = run(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("--rewrap-lz4"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!out.exists());
+
+    let done = run(&["--rewrap-lz4"]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(
+        text(&done.stderr).contains("re-wrapped as gzip"),
+        "{}",
+        text(&done.stderr)
+    );
+    assert!(
+        repack(&["initrd", "lint", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let cat = repack(&["initrd", "cat", out.to_str().unwrap(), "scripts/ORDER"]);
+    assert_eq!(cat.stdout, b"/scripts/a\n");
+    let cat = repack(&["initrd", "cat", out.to_str().unwrap(), "scripts/hook"]);
+    assert_eq!(cat.stdout, b"#!/bin/sh\necho hook\n");
+    let json = repack(&["initrd", "ls", "--json", out.to_str().unwrap()]);
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let kinds = parsed["segments"].to_string();
+    assert!(!kinds.contains("lz4"), "{kinds}");
+    std::fs::remove_file(&out).unwrap();
+
+    let zstd = run(&["--rewrap-lz4=zstd"]);
+    assert!(zstd.status.success(), "{}", text(&zstd.stderr));
+    assert!(text(&zstd.stderr).contains("re-wrapped as zstd"));
+}

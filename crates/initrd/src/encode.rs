@@ -62,17 +62,7 @@ impl Codec {
             }
             Codec::Zstd => zstd::bulk::compress(data, 19).map_err(|e| err(e.to_string())),
             Codec::Xz => {
-                let mut opts = liblzma::stream::LzmaOptions::new_preset(6)
-                    .map_err(|e| err(format!("{e:?}")))?;
-                opts.dict_size(1 << 20);
-                let mut filters = liblzma::stream::Filters::new();
-                filters.lzma2(&opts);
-                let stream = liblzma::stream::Stream::new_stream_encoder(
-                    &filters,
-                    liblzma::stream::Check::Crc32,
-                )
-                .map_err(|e| err(format!("{e:?}")))?;
-                let mut enc = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
+                let mut enc = liblzma::write::XzEncoder::new_stream(Vec::new(), xz_stream()?);
                 enc.write_all(data).map_err(|e| err(e.to_string()))?;
                 enc.finish().map_err(|e| err(e.to_string()))
             }
@@ -85,6 +75,87 @@ impl Codec {
                 }
                 Ok(out)
             }
+        }
+    }
+}
+
+/// An xz encoder the kernel accepts: CRC32 check, plain LZMA2, 1 MiB dictionary.
+fn xz_stream() -> Result<liblzma::stream::Stream> {
+    let err = |e: liblzma::stream::Error| Error::Compress {
+        codec: "xz",
+        reason: format!("{e:?}"),
+    };
+    let mut opts = liblzma::stream::LzmaOptions::new_preset(6).map_err(err)?;
+    opts.dict_size(1 << 20);
+    let mut filters = liblzma::stream::Filters::new();
+    filters.lzma2(&opts);
+    liblzma::stream::Stream::new_stream_encoder(&filters, liblzma::stream::Check::Crc32)
+        .map_err(err)
+}
+
+/// A member written as its content arrives, for content too large to hold (a whole upstream
+/// archive being re-wrapped). Levels are mkinitramfs's defaults, not the overlay's maximum:
+/// this is bulk data.
+pub(crate) enum MemberWriter<W: Write> {
+    None(W),
+    Gzip(flate2::write::GzEncoder<W>),
+    Zstd(zstd::stream::Encoder<'static, W>),
+    Xz(liblzma::write::XzEncoder<W>),
+}
+
+impl<W: Write> MemberWriter<W> {
+    /// Refuses legacy lz4, which cannot be followed by another member.
+    pub(crate) fn new(codec: Codec, out: W) -> Result<Self> {
+        let err = |reason: String| Error::Compress {
+            codec: codec.name(),
+            reason,
+        };
+        Ok(match codec {
+            Codec::None => MemberWriter::None(out),
+            Codec::Gzip => MemberWriter::Gzip(
+                flate2::GzBuilder::new()
+                    .mtime(0)
+                    .write(out, flate2::Compression::new(6)),
+            ),
+            Codec::Zstd => MemberWriter::Zstd(
+                zstd::stream::Encoder::new(out, 9).map_err(|e| err(e.to_string()))?,
+            ),
+            Codec::Xz => MemberWriter::Xz(liblzma::write::XzEncoder::new_stream(out, xz_stream()?)),
+            Codec::Lz4Legacy => {
+                return Err(err(
+                    "legacy lz4 has no end marker, so nothing could follow it".into(),
+                ));
+            }
+        })
+    }
+
+    /// Ends the member and returns the writer.
+    pub(crate) fn finish(self) -> std::io::Result<W> {
+        match self {
+            MemberWriter::None(w) => Ok(w),
+            MemberWriter::Gzip(e) => e.finish(),
+            MemberWriter::Zstd(e) => e.finish(),
+            MemberWriter::Xz(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for MemberWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            MemberWriter::None(w) => w.write(buf),
+            MemberWriter::Gzip(e) => e.write(buf),
+            MemberWriter::Zstd(e) => e.write(buf),
+            MemberWriter::Xz(e) => e.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            MemberWriter::None(w) => w.flush(),
+            MemberWriter::Gzip(e) => e.flush(),
+            MemberWriter::Zstd(e) => e.flush(),
+            MemberWriter::Xz(e) => e.flush(),
         }
     }
 }

@@ -76,6 +76,9 @@ pub enum Error {
         rule: &'static str,
         reason: String,
     },
+    /// Occurs when a re-wrap is asked of an image whose last member is not legacy lz4.
+    #[error("the image's last member is not legacy lz4; there is nothing to re-wrap")]
+    NothingToRewrap,
     /// Occurs when an overlay cannot be appended in place to the file at `path`.
     #[error("cannot append in place to `{path}`: {reason}")]
     InPlace { path: PathBuf, reason: String },
@@ -83,7 +86,7 @@ pub enum Error {
     /// appended after it is lost on many kernels. Nothing was written.
     #[error(
         "refusing to append: the base's last member (segment {segment}, byte {offset}) is legacy lz4, \
-         which has no end marker; kernels before 5.x lose any member after it (unpack and recompress instead)"
+         which has no end marker; kernels before 5.12 lose any member after it (re-wrap it first)"
     )]
     Lz4LegacyBase { segment: usize, offset: u64 },
     /// Occurs when an overlay entry is not acceptable (escaping path, conflicting entries, ...).
@@ -118,6 +121,7 @@ impl Error {
             Error::BaseNotClean { .. } => "base-not-clean",
             Error::Lz4LegacyBase { .. } => "lz4-legacy-base",
             Error::InPlace { .. } => "in-place",
+            Error::NothingToRewrap => "nothing-to-rewrap",
             Error::InvalidOverlay { .. } => "invalid-overlay",
             Error::WouldReplace { .. } => "would-replace",
             Error::Compress { .. } => "compress",

@@ -503,31 +503,8 @@ impl Initrd {
     /// legacy-lz4 last member. Nothing is written; see [`Initrd::patched`] to check the result
     /// and the `write_*`/`append_*` methods to write it.
     pub fn appendix(&self, overlay: &Overlay, codec: Codec) -> Result<Appendix> {
-        if let Some(f) = self.fault() {
-            return Err(Error::BaseNotClean {
-                offset: f.offset,
-                rule: f.rule,
-                reason: f.message.clone(),
-            });
-        }
-        if let Some(r) = self.remarks().find(|r| r.rule == "data-past-end") {
-            return Err(Error::BaseNotClean {
-                offset: r.offset,
-                rule: r.rule,
-                reason: format!(
-                    "{} (the kernel would read the overlay as the rest of that entry)",
-                    r.message
-                ),
-            });
-        }
-        if let Some(last) = self
-            .scan
-            .segments
-            .iter()
-            .rev()
-            .find(|s| s.kind != SegmentKind::Padding)
-            && last.kind == SegmentKind::Compressed(crate::Compression::Lz4Legacy)
-        {
+        self.check_clean_end()?;
+        if let Some(last) = self.last_lz4_legacy() {
             return Err(Error::Lz4LegacyBase {
                 segment: last.index,
                 offset: last.offset,
@@ -639,11 +616,173 @@ impl Initrd {
         Ok(appendix.report)
     }
 
+    /// Writes this image into `out` (a new, empty file) with its last member, a legacy-lz4
+    /// one, re-wrapped as a `codec` member, so that an overlay can follow it: legacy lz4 has
+    /// no end marker, and kernels before 5.12 read whatever follows as more lz4 chunks. The
+    /// bytes before that member are copied unchanged and its cpio content is written again
+    /// byte for byte (decoded and re-compressed as it streams, never held whole). Open `out`
+    /// afterwards to append to it.
+    pub fn rewrap_lz4_tail(&self, codec: Codec, out: &std::fs::File) -> Result<RewrapReport> {
+        self.check_clean_end()?;
+        let Some(last) = self.last_lz4_legacy() else {
+            return Err(Error::NothingToRewrap);
+        };
+        let prefix = last.offset;
+        if codec == Codec::None && !prefix.is_multiple_of(4) {
+            return Err(Error::Compress {
+                codec: codec.name(),
+                reason: format!(
+                    "an uncompressed member cannot start at byte {prefix}, which is not 4-byte aligned"
+                ),
+            });
+        }
+        if prefix > 0 {
+            self.source.copy_to_file_range(0, prefix, out, 0)?;
+        }
+        let positional = PositionalWriter {
+            file: out,
+            at: prefix,
+        };
+        let mut member = crate::encode::MemberWriter::new(
+            codec,
+            std::io::BufWriter::with_capacity(1 << 20, positional),
+        )?;
+        let mut budget = Budget {
+            member_limit: self.limits.max_member_output,
+            total_limit: self.limits.max_total_output,
+            total: 0,
+            decoder_memory: self.limits.max_decoder_memory,
+        };
+        let mut failed: Option<std::io::Error> = None;
+        let mut decoded = 0u64;
+        let result = {
+            let mut sink = |data: &[u8]| match member.write_all(data) {
+                Ok(()) => {
+                    decoded += data.len() as u64;
+                    true
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            };
+            decode::decode_member(
+                &self.source,
+                last.offset,
+                crate::Compression::Lz4Legacy,
+                last.index,
+                &mut budget,
+                &mut sink,
+            )
+        };
+        if let Some(e) = failed {
+            return Err(Error::Write(e));
+        }
+        match result {
+            Ok(_) => {}
+            Err(DecodeStop::Hard(e)) => return Err(e),
+            Err(DecodeStop::Stopped) => unreachable!("the sink stops only on a write error"),
+            Err(DecodeStop::Fault {
+                offset, message, ..
+            }) => {
+                return Err(Error::BaseNotClean {
+                    offset,
+                    rule: "corrupt-member",
+                    reason: message,
+                });
+            }
+        }
+        let end = member
+            .finish()
+            .and_then(|buffered| buffered.into_inner().map_err(|e| e.into_error()))
+            .map_err(Error::Write)?
+            .at;
+        Ok(RewrapReport {
+            kept: prefix,
+            segment: last.index,
+            codec,
+            decoded_len: decoded,
+            member_len: end - prefix,
+            total_len: end,
+        })
+    }
+
+    /// Refuses a base the kernel would not read to its end cleanly.
+    fn check_clean_end(&self) -> Result<()> {
+        if let Some(f) = self.fault() {
+            return Err(Error::BaseNotClean {
+                offset: f.offset,
+                rule: f.rule,
+                reason: f.message.clone(),
+            });
+        }
+        if let Some(r) = self.remarks().find(|r| r.rule == "data-past-end") {
+            return Err(Error::BaseNotClean {
+                offset: r.offset,
+                rule: r.rule,
+                reason: format!(
+                    "{} (the kernel would read the overlay as the rest of that entry)",
+                    r.message
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// True when the last member is legacy lz4, so nothing can be appended before
+    /// [`Initrd::rewrap_lz4_tail`].
+    pub fn ends_with_lz4_legacy(&self) -> bool {
+        self.last_lz4_legacy().is_some()
+    }
+
+    /// The last member, when it is legacy lz4.
+    fn last_lz4_legacy(&self) -> Option<&Segment> {
+        self.scan
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.kind != SegmentKind::Padding)
+            .filter(|s| s.kind == SegmentKind::Compressed(crate::Compression::Lz4Legacy))
+    }
+
     fn check_appendix(&self, appendix: &Appendix) {
         assert!(
             appendix.base == self.id && appendix.report.base_len == self.len(),
             "an Appendix is written after the image that built it"
         );
+    }
+}
+
+/// What [`Initrd::rewrap_lz4_tail`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RewrapReport {
+    /// Bytes before the re-wrapped member, copied unchanged.
+    pub kept: u64,
+    /// Index of the legacy-lz4 segment that was re-wrapped.
+    pub segment: usize,
+    pub codec: Codec,
+    /// Length of the cpio content, written again unchanged.
+    pub decoded_len: u64,
+    /// Length of the new member.
+    pub member_len: u64,
+    pub total_len: u64,
+}
+
+/// Writes at increasing offsets of a file, without its cursor.
+struct PositionalWriter<'a> {
+    file: &'a std::fs::File,
+    at: u64,
+}
+
+impl Write for PositionalWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write_all_at(buf, self.at)?;
+        self.at += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -83,34 +83,55 @@ impl Source {
         }
     }
 
+    /// Copies bytes `offset..offset + len` of the image into `out` at `out_offset`, in the
+    /// kernel where it can.
+    pub(crate) fn copy_to_file_range(
+        &self,
+        offset: u64,
+        len: u64,
+        out: &File,
+        out_offset: u64,
+    ) -> Result<()> {
+        match self {
+            Source::File(f, _) => copy_file_range(f, offset, out, out_offset, len),
+            Source::Region(f, extents, _) => {
+                let (mut start, mut at, end) = (0u64, out_offset, offset + len);
+                for &(file_offset, extent_len) in extents.iter() {
+                    let from = offset.max(start);
+                    let to = end.min(start + extent_len);
+                    if from < to {
+                        copy_file_range(f, file_offset + (from - start), out, at, to - from)?;
+                        at += to - from;
+                    }
+                    start += extent_len;
+                }
+                Ok(())
+            }
+            Source::Bytes(b) => {
+                let range = slice_range(offset, len, b.len())?;
+                out.write_all_at(&b[range], out_offset)
+                    .map_err(Error::Write)
+            }
+            Source::Appended(base, tail) => {
+                let base_len = base.len();
+                let in_base = len.min(base_len.saturating_sub(offset));
+                if in_base > 0 {
+                    base.copy_to_file_range(offset, in_base, out, out_offset)?;
+                }
+                let tail_offset = (offset + in_base).saturating_sub(base_len);
+                let range = slice_range(tail_offset, len - in_base, tail.len())?;
+                out.write_all_at(&tail[range], out_offset + in_base)
+                    .map_err(Error::Write)
+            }
+        }
+    }
+
     /// Copies the whole image into `out` at `out_offset`, in the kernel where it can
     /// (`copy_file_range`: no trip through user space, a reflink on filesystems that share
     /// extents). Returns the number of bytes copied.
     pub(crate) fn copy_to_file(&self, out: &File, out_offset: u64) -> Result<u64> {
-        match self {
-            Source::File(f, len) => {
-                copy_file_range(f, 0, out, out_offset, *len)?;
-                Ok(*len)
-            }
-            Source::Region(f, extents, len) => {
-                let mut at = out_offset;
-                for &(offset, extent_len) in extents.iter() {
-                    copy_file_range(f, offset, out, at, extent_len)?;
-                    at += extent_len;
-                }
-                Ok(*len)
-            }
-            Source::Bytes(b) => {
-                out.write_all_at(b, out_offset).map_err(Error::Write)?;
-                Ok(b.len() as u64)
-            }
-            Source::Appended(base, tail) => {
-                let n = base.copy_to_file(out, out_offset)?;
-                out.write_all_at(tail, out_offset + n)
-                    .map_err(Error::Write)?;
-                Ok(n + tail.len() as u64)
-            }
-        }
+        self.copy_to_file_range(0, self.len(), out, out_offset)?;
+        Ok(self.len())
     }
 
     /// Copies `len` bytes from `offset` to `out`.
@@ -133,6 +154,21 @@ impl Source {
             done += got as u64;
         }
         Ok(())
+    }
+}
+
+/// The `offset..offset + len` range of a buffer of `have` bytes, or the error of a read past
+/// its end.
+fn slice_range(offset: u64, len: u64, have: usize) -> Result<std::ops::Range<usize>> {
+    match offset.checked_add(len) {
+        Some(end) if end <= have as u64 => Ok(offset as usize..end as usize),
+        _ => Err(Error::Read {
+            offset: have as u64,
+            source: io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "read past the end of the image",
+            ),
+        }),
     }
 }
 

@@ -17,6 +17,9 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 
+/// Where an upstream initrd whose legacy-lz4 tail is re-wrapped is written while it is
+/// patched (removed afterwards).
+const REWRAPPED_INITRD_NAME: &str = "upstream-initrd.rewrapped";
 /// Published names of the kernel and the patched initrd (netboot.xyz's names).
 const KERNEL_NAME: &str = "vmlinuz";
 const INITRD_NAME: &str = "initrd";
@@ -208,7 +211,34 @@ impl BuildJob {
         let overlay = plan.overlay.iter().fold(Overlay::new(), |overlay, file| {
             overlay.file(&file.path, file.mode, file.contents.clone())
         });
-        let appendix = base.appendix(&overlay, Codec::Gzip)?;
+        // Nothing can follow a legacy-lz4 last member on kernels before 5.12: its cpio bytes
+        // are re-wrapped, unchanged, as gzip (which every kernel decodes), in a scratch file.
+        let scratch = ScratchFile(self.staging_dir.join(REWRAPPED_INITRD_NAME));
+        let rewrapped;
+        let (base, appendix) = match base.appendix(&overlay, Codec::Gzip) {
+            Err(repack_initrd::Error::Lz4LegacyBase { segment, offset }) => {
+                tracing::warn!(
+                    segment,
+                    offset,
+                    "the upstream initrd ends with a legacy-lz4 member; re-wrapping its cpio content as gzip"
+                );
+                let io_error = |action, source| {
+                    PipelineError::Assemble(repack_assemble::AssembleError::Io {
+                        action,
+                        path: scratch.0.clone(),
+                        source,
+                    })
+                };
+                let file =
+                    File::create_new(&scratch.0).map_err(|e| io_error("cannot create", e))?;
+                let report = base.rewrap_lz4_tail(Codec::Gzip, &file)?;
+                rewrapped =
+                    Initrd::open_extents(file, &[(0, report.total_len)], Limits::default())?;
+                let appendix = rewrapped.appendix(&overlay, Codec::Gzip)?;
+                (&rewrapped, appendix)
+            }
+            other => (&base, other?),
+        };
         let report = base.patched(&appendix)?.lint();
         if !report.is_clean() {
             let findings = report
@@ -268,6 +298,15 @@ impl BaseInitrd for InitrdReader<'_> {
                 path: path.to_owned(),
                 message: error.to_string(),
             })
+    }
+}
+
+/// A file deleted when dropped, so no scratch copy is left in a staging directory.
+struct ScratchFile(PathBuf);
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

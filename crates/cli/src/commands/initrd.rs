@@ -60,6 +60,17 @@ pub enum InitrdCommand {
         /// they are (cut back to its old length if the write fails).
         #[arg(long)]
         in_place: bool,
+        /// When the base ends with a legacy-lz4 member (nothing can follow it on kernels
+        /// before 5.12), write its cpio content again, unchanged, as a CODEC member first
+        /// (default gzip, which every kernel decodes). Not with --in-place.
+        #[arg(
+            long,
+            value_name = "CODEC",
+            num_args = 0..=1,
+            default_missing_value = "gzip",
+            conflicts_with = "in_place"
+        )]
+        rewrap_lz4: Option<Codec>,
     },
     /// Check an image against the kernel's unpacking rules; exit 1 when anything is found.
     Lint {
@@ -121,7 +132,8 @@ pub fn run(command: InitrdCommand) -> Result<ExitCode> {
             codec,
             output,
             in_place: _,
-        } => append(&image, &files, codec, output.as_deref()),
+            rewrap_lz4,
+        } => append(&image, &files, codec, output.as_deref(), rewrap_lz4),
         InitrdCommand::Lint { image, json } => lint(&image, json),
     };
     match result {
@@ -286,22 +298,15 @@ fn append(
     files: &[FileSpec],
     codec: Codec,
     output: Option<&Path>,
+    rewrap_lz4: Option<Codec>,
 ) -> Result<ExitCode> {
     let initrd = open(image)?;
-    let mut overlay = Overlay::new();
-    for f in files {
-        let data = std::fs::read(&f.src)
-            .with_context(|| format!("failed to read `{}`", f.src.display()))?;
-        let mode = match f.mode {
-            Some(m) => m,
-            None => {
-                use std::os::unix::fs::PermissionsExt;
-                let perm = std::fs::metadata(&f.src)?.permissions().mode();
-                if perm & 0o111 != 0 { 0o755 } else { 0o644 }
-            }
-        };
-        overlay = overlay.file(&f.dest, mode, data);
+    if let (Some(rewrap), Some(output)) = (rewrap_lz4, output)
+        && initrd.ends_with_lz4_legacy()
+    {
+        return append_rewrapped(&initrd, image, files, codec, output, rewrap);
     }
+    let overlay = overlay_of(files)?;
     if let Some(output) = output
         && output.exists()
         && same_file(image, output)
@@ -312,8 +317,13 @@ fn append(
         );
     }
     let appendix = initrd.appendix(&overlay, codec).with_context(|| {
+        let hint = if initrd.ends_with_lz4_legacy() && output.is_some() {
+            " (--rewrap-lz4 writes its content again as a gzip member first)"
+        } else {
+            ""
+        };
         format!(
-            "failed to append to `{}`; nothing was written",
+            "failed to append to `{}`; nothing was written{hint}",
             image.display()
         )
     })?;
@@ -356,6 +366,90 @@ fn append(
             "note: `{p}` is a hard link in the base; it is unlinked first so the other links keep their content"
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The overlay `--file` arguments describe.
+fn overlay_of(files: &[FileSpec]) -> Result<Overlay> {
+    let mut overlay = Overlay::new();
+    for f in files {
+        let data = std::fs::read(&f.src)
+            .with_context(|| format!("failed to read `{}`", f.src.display()))?;
+        let mode = match f.mode {
+            Some(m) => m,
+            None => {
+                use std::os::unix::fs::PermissionsExt;
+                let perm = std::fs::metadata(&f.src)?.permissions().mode();
+                if perm & 0o111 != 0 { 0o755 } else { 0o644 }
+            }
+        };
+        overlay = overlay.file(&f.dest, mode, data);
+    }
+    Ok(overlay)
+}
+
+/// `append --rewrap-lz4` of a base ending in legacy lz4: the re-wrapped image and the
+/// overlay are written to a temporary file, linted, and renamed to `output` only if clean.
+fn append_rewrapped(
+    initrd: &Initrd,
+    image: &Path,
+    files: &[FileSpec],
+    codec: Codec,
+    output: &Path,
+    rewrap: Codec,
+) -> Result<ExitCode> {
+    use std::os::unix::fs::FileExt;
+    if same_file(image, output) {
+        bail!(
+            "the output `{}` is the input image; write to another path",
+            output.display()
+        );
+    }
+    let overlay = overlay_of(files)?;
+    let mut findings = Vec::new();
+    let mut reports = None;
+    let written = write_new(output, |file| {
+        let rewrapped = initrd.rewrap_lz4_tail(rewrap, file)?;
+        let reopened = Initrd::open_extents(
+            file.try_clone()?,
+            &[(0, rewrapped.total_len)],
+            repack_initrd::Limits::default(),
+        )?;
+        let appendix = reopened.appendix(&overlay, codec)?;
+        findings = reopened.patched(&appendix)?.lint().findings;
+        if !findings.is_empty() {
+            bail!("the patched image would not pass lint");
+        }
+        file.write_all_at(appendix.bytes(), rewrapped.total_len)?;
+        reports = Some((rewrapped, appendix.report().clone()));
+        Ok(())
+    });
+    if !findings.is_empty() {
+        for f in &findings {
+            eprintln!("error: {f}");
+        }
+        eprintln!("error: the patched image would not pass lint; nothing was written");
+        return Ok(ExitCode::from(1));
+    }
+    written.with_context(|| {
+        format!(
+            "failed to append to `{}`; nothing was written",
+            image.display()
+        )
+    })?;
+    let (rewrapped, report) = reports.expect("set when the write succeeded");
+    eprintln!(
+        "wrote `{}`: {} base bytes unchanged, the legacy-lz4 member (segment {}) re-wrapped as {} ({} bytes of cpio, unchanged, in {} bytes), then a {} overlay at byte {} ({} bytes)",
+        output.display(),
+        rewrapped.kept,
+        rewrapped.segment,
+        rewrapped.codec,
+        rewrapped.decoded_len,
+        rewrapped.member_len,
+        report.codec,
+        report.overlay_offset,
+        report.overlay_len,
+    );
     Ok(ExitCode::SUCCESS)
 }
 

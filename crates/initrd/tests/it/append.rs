@@ -343,3 +343,126 @@ fn an_appendix_belongs_to_its_image() {
     let appendix = a.appendix(&hook(), Codec::Gzip).unwrap();
     let _ = b.patched(&appendix);
 }
+
+/// Early microcode, then the main archive as legacy lz4 (older Ubuntu `initrd.lz`).
+fn lz4_base() -> (Vec<u8>, u64) {
+    let early = Newc::new()
+        .dir("kernel")
+        .dir("kernel/x86")
+        .dir("kernel/x86/microcode")
+        .file("kernel/x86/microcode/AuthenticAMD.bin", &[1; 100])
+        .trailer();
+    let body: Vec<u8> = (0..200_000u32)
+        .flat_map(|i| (i % 253).to_le_bytes())
+        .collect();
+    let main = Newc::new()
+        .dir("scripts")
+        .file("scripts/ORDER", b"/scripts/a\n")
+        .file("big", &body)
+        .trailer();
+    let mut img = Image::new();
+    img.newc(&early).member(Codec::Lz4Legacy, &main);
+    let lz4_at = img.layout.last().unwrap().0;
+    (img.bytes, lz4_at)
+}
+
+#[test]
+fn a_legacy_lz4_tail_is_rewrapped_with_the_same_content_then_appended_to() {
+    let (bytes, lz4_at) = lz4_base();
+    let tmp = tempfile::tempdir().unwrap();
+    let base_path = tmp.path().join("initrd.lz");
+    std::fs::write(&base_path, &bytes).unwrap();
+    let base = Initrd::open(&base_path).unwrap();
+    assert_eq!(
+        base.appendix(&hook(), Codec::Gzip).unwrap_err().kind(),
+        "lz4-legacy-base"
+    );
+
+    for codec in [Codec::Zstd, Codec::Gzip, Codec::Xz, Codec::None] {
+        let out_path = tmp.path().join(format!("rewrapped.{codec}"));
+        let out = std::fs::File::create_new(&out_path).unwrap();
+        let report = base.rewrap_lz4_tail(codec, &out).unwrap();
+        drop(out);
+        let written = std::fs::read(&out_path).unwrap();
+        assert_eq!(report.kept, lz4_at, "{codec}");
+        assert_eq!(report.total_len, written.len() as u64, "{codec}");
+        assert_eq!(
+            &written[..lz4_at as usize],
+            &bytes[..lz4_at as usize],
+            "{codec}: the bytes before it are kept"
+        );
+
+        let rewrapped = Initrd::open(&out_path).unwrap();
+        assert!(
+            rewrapped.lint().is_clean(),
+            "{codec}: {:?}",
+            rewrapped.lint().findings
+        );
+        let last = rewrapped.segments().last().unwrap();
+        assert_eq!(last.offset, lz4_at, "{codec}");
+        let lz4_segment = base.segments().last().unwrap();
+        assert_eq!(
+            last.decompressed_len.or(Some(last.len)),
+            lz4_segment.decompressed_len,
+            "{codec}: same cpio bytes"
+        );
+        assert_eq!(
+            report.decoded_len,
+            lz4_segment.decompressed_len.unwrap(),
+            "{codec}"
+        );
+        // Every entry the same, member by member.
+        let strip = |i: &Initrd| {
+            i.entries()
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.segment, e.offset, e.name, e.mode, e.size))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&rewrapped), strip(&base), "{codec}");
+        assert_eq!(
+            rewrapped.read_file("big").unwrap(),
+            base.read_file("big").unwrap()
+        );
+
+        // Now an overlay can follow.
+        let appendix = rewrapped.appendix(&hook(), Codec::Gzip).unwrap();
+        let patched = rewrapped.patched(&appendix).unwrap();
+        assert!(
+            patched.lint().is_clean(),
+            "{codec}: {:?}",
+            patched.lint().findings
+        );
+        assert_eq!(
+            patched.read_file("lib/live/boot/9999-repack.sh").unwrap(),
+            Some(b"#!/bin/sh\necho hook\n".to_vec())
+        );
+    }
+}
+
+#[test]
+fn rewrap_refuses_what_it_cannot_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::fs::File::create(tmp.path().join("out")).unwrap();
+    // Not legacy lz4 at the end.
+    let zstd = Initrd::from_bytes(base(), Limits::small()).unwrap();
+    assert_eq!(
+        zstd.rewrap_lz4_tail(Codec::Zstd, &out).unwrap_err().kind(),
+        "nothing-to-rewrap"
+    );
+    // Into legacy lz4 again.
+    let (bytes, _) = lz4_base();
+    let lz4 = Initrd::from_bytes(bytes.clone(), Limits::small()).unwrap();
+    assert_eq!(
+        lz4.rewrap_lz4_tail(Codec::Lz4Legacy, &out)
+            .unwrap_err()
+            .kind(),
+        "compress"
+    );
+    // A corrupt lz4 member.
+    let mut broken = bytes;
+    let at = broken.len() - 50;
+    broken.truncate(at);
+    let broken = Initrd::from_bytes(broken, Limits::small()).unwrap();
+    assert!(broken.rewrap_lz4_tail(Codec::Zstd, &out).is_err());
+}
