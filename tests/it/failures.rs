@@ -142,3 +142,66 @@ async fn initrd_that_fails_lint_is_refused_and_nothing_is_published() {
     env.assert_nothing_published().await;
     assert_check_failed(&env, "initrd-lint").await;
 }
+
+/// A root image whose kernel modules are for another kernel than the ISO's: the booted
+/// system would have no drivers. Refused, naming both versions; nothing is published.
+#[tokio::test]
+async fn kernel_without_modules_in_the_root_image_is_refused() {
+    let fixture = debian_live();
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("tree");
+    std::fs::create_dir_all(tree.join("usr/lib/modules/6.0.0-99-amd64/kernel")).unwrap();
+    std::os::unix::fs::symlink("usr/lib", tree.join("lib")).unwrap();
+    let squashfs = work.path().join("rootfs.squashfs");
+    let made = std::process::Command::new("mksquashfs")
+        .arg(&tree)
+        .arg(&squashfs)
+        .args(["-comp", "zstd", "-noappend", "-no-progress", "-quiet"])
+        .status()
+        .expect("mksquashfs is installed");
+    assert!(made.success());
+    let iso = repack_e2e::live_iso(
+        work.path(),
+        &std::fs::read(&fixture.initrd).unwrap(),
+        &std::fs::read(&squashfs).unwrap(),
+    );
+    let env = Env::new(0).await;
+    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&[
+        "nothing was published",
+        &fixture.kernel_version,
+        "6.0.0-99-amd64",
+        "filesystem.squashfs",
+    ]);
+    env.assert_nothing_published().await;
+    assert_check_failed(&env, "kernel-mismatch").await;
+}
+
+/// The same for an initrd that carries modules, none of them the kernel's.
+#[tokio::test]
+async fn kernel_without_modules_in_the_initrd_is_refused() {
+    use repack_initrd::Codec;
+    use repack_initrd::testing::Newc;
+
+    let initrd = Newc::new()
+        .dir("usr")
+        .dir("usr/lib")
+        .dir("usr/lib/modules")
+        .dir("usr/lib/modules/5.10.0-1-amd64")
+        .trailer();
+    let initrd = Codec::Gzip.compress(&initrd).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let iso = repack_e2e::live_iso_with_initrd(work.path(), &initrd);
+    let env = Env::new(0).await;
+    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&[
+        "nothing was published",
+        "initrd",
+        "5.10.0-1-amd64",
+        &debian_live().kernel_version,
+    ]);
+    env.assert_nothing_published().await;
+    assert_check_failed(&env, "kernel-mismatch").await;
+}

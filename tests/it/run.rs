@@ -24,6 +24,11 @@ async fn publishes_a_release_then_a_second_run_changes_nothing() {
     let run = env.repack(&["run", "debian-live"]).await;
     run.assert_success();
     assert!(
+        run.stderr.contains("kernel and root image agree"),
+        "the kernel's modules were checked in the root image: {}",
+        run.stderr
+    );
+    assert!(
         run.stdout
             .starts_with("debian-live: published 12.10.0 as 12.10.0-"),
         "{}",

@@ -220,15 +220,20 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
 
 /// Makes an ISO laid out like the Debian live fixture's (`live/vmlinuz-*`,
 /// `live/initrd.img-*`, `live/filesystem.squashfs`) with the fixture's kernel, `initrd` as its
-/// initrd and a 1 MiB stand-in root image, under `work`; returns its path.
+/// initrd and a 1 MiB stand-in root image (not SquashFS), under `work`; returns its path.
 pub fn live_iso_with_initrd(work: &Path, initrd: &[u8]) -> PathBuf {
+    live_iso(work, initrd, &vec![0x73; 1 << 20])
+}
+
+/// Like [`live_iso_with_initrd`], with `rootfs` as `live/filesystem.squashfs`.
+pub fn live_iso(work: &Path, initrd: &[u8], rootfs: &[u8]) -> PathBuf {
     let fixture = repack_testkit::fixtures::debian_live();
     let live = work.join("root/live");
     std::fs::create_dir_all(&live).unwrap();
     let kver = &fixture.kernel_version;
     std::fs::copy(&fixture.vmlinuz, live.join(format!("vmlinuz-{kver}"))).unwrap();
     std::fs::write(live.join(format!("initrd.img-{kver}")), initrd).unwrap();
-    std::fs::write(live.join("filesystem.squashfs"), vec![0x73; 1 << 20]).unwrap();
+    std::fs::write(live.join("filesystem.squashfs"), rootfs).unwrap();
     let iso = work.join("live.iso");
     let made = Command::new("xorriso")
         .args(["-as", "mkisofs", "-quiet", "-R", "-J", "-o"])

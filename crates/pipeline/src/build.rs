@@ -5,6 +5,7 @@
 //! and linted; the kernel is copied; the manifest is written last.
 
 use crate::PipelineError;
+use crate::consistency;
 use crate::stream::StreamedFile;
 use repack_assemble::{CopySource, OutputFile, copy_split};
 use repack_boot::{BaseInitrd, BootError, BootInputs};
@@ -123,7 +124,27 @@ impl BuildJob {
             }
         }
 
-        let (initrd_file, plan) = self.patch_initrd(&image, &initrd, &files)?;
+        let kernel_version = consistency::kernel_version(&image, &kernel);
+        match (
+            &kernel_version,
+            consistency::rootfs_module_versions(&self.staging_dir, &files),
+        ) {
+            (Some(version), Some(found)) => {
+                let names = files
+                    .iter()
+                    .map(|f| format!("`{}`", f.name))
+                    .collect::<Vec<_>>();
+                consistency::check(version, format!("root image {}", names.join(" + ")), &found)?;
+                tracing::info!(kernel = %version, modules = ?found, "kernel and root image agree");
+            }
+            (None, _) => {
+                tracing::info!(path = %kernel.path, "the kernel announces no version; modules not checked")
+            }
+            (Some(_), None) => {}
+        }
+
+        let (initrd_file, plan) =
+            self.patch_initrd(&image, &initrd, &files, kernel_version.as_deref())?;
         let kernel_file = self.copy(&image, &kernel, KERNEL_NAME, FileRole::Kernel)?;
 
         let mut all_files = vec![kernel_file, initrd_file];
@@ -188,6 +209,7 @@ impl BuildJob {
         image: &File,
         initrd: &IsoFile,
         rootfs: &[ManifestFile],
+        kernel_version: Option<&str>,
     ) -> Result<(ManifestFile, repack_boot::BootPlan), PipelineError> {
         let extents: Vec<(u64, u64)> = initrd
             .extents
@@ -202,6 +224,13 @@ impl BuildJob {
             })
         })?;
         let base = Initrd::open_extents(reader, &extents, Limits::default())?;
+        if let Some(version) = kernel_version {
+            consistency::check(
+                version,
+                format!("initrd `{}`", initrd.path),
+                &consistency::initrd_module_versions(&base),
+            )?;
+        }
         let plan = repack_boot::family(self.recipe.boot)?.plan(&BootInputs {
             rootfs,
             initrd_size: initrd.size,

@@ -36,6 +36,16 @@ pub enum PipelineError {
     /// build cannot use them; nothing was published, and the next run downloads again.
     #[error("the root images streamed during the download cannot be used: {detail}")]
     StreamIncomplete { detail: String },
+    /// Occurs when the ISO's kernel has no modules in the initrd or root image that carry
+    /// modules: the booted system would run without its drivers.
+    #[error(
+        "kernel and modules disagree: the ISO's kernel is {kernel}, but the {place} has kernel modules only for {found}; the booted system would have no drivers"
+    )]
+    KernelMismatch {
+        kernel: String,
+        place: String,
+        found: String,
+    },
     #[error("publishing failed")]
     Publish(#[from] repack_publish::PublishError),
     #[error("the catalogue failed")]
@@ -60,6 +70,7 @@ impl PipelineError {
             PipelineError::NameClash { .. } => "recipe-name-clash",
             PipelineError::Assemble(error) => error.kind(),
             PipelineError::StreamIncomplete { .. } => "stream-incomplete",
+            PipelineError::KernelMismatch { .. } => "kernel-mismatch",
             PipelineError::Publish(error) => error.kind(),
             PipelineError::Catalog(error) => error.kind(),
             PipelineError::Menu(error) => error.kind(),

@@ -24,6 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 mod build;
+mod consistency;
 mod error;
 mod menu;
 mod stream;

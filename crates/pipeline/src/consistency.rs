@@ -1,0 +1,130 @@
+//! Kernel, initrd and root image of a release come from one ISO; this checks that they agree
+//! before anything is published: the kernel's own version (from its boot header) must have a
+//! `lib/modules/<version>` directory in the initrd and in the root image, wherever either
+//! carries kernel modules at all. A kernel whose modules are missing boots without its
+//! drivers (no network, no disk): the failure the incumbent shipped when its kernel and root
+//! image drifted apart. What cannot be read (another kernel format, a root image that is not
+//! SquashFS) is not checked, and says so in the log.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use repack_core::{FileRole, ManifestFile};
+use repack_initrd::{EntryKind, Initrd};
+use repack_iso::IsoFile;
+use repack_squashfs::{Concat, Squashfs};
+
+use crate::PipelineError;
+
+/// Where the x86 boot header keeps the offset of the version string (boot protocol 2.00+).
+const KERNEL_VERSION_FIELD: u64 = 0x20e;
+const HEADER_MAGIC_AT: u64 = 0x202;
+
+/// The version an x86 bzImage announces (`6.1.0-28-amd64`), or None when the kernel has no
+/// such header (other architectures, other formats).
+pub(crate) fn kernel_version(image: &File, kernel: &IsoFile) -> Option<String> {
+    let start = kernel.contiguous_offset()?;
+    let read = |offset: u64, len: usize| -> Option<Vec<u8>> {
+        if offset + len as u64 > kernel.size {
+            return None;
+        }
+        let mut buf = vec![0u8; len];
+        image.read_exact_at(&mut buf, start + offset).ok()?;
+        Some(buf)
+    };
+    if read(HEADER_MAGIC_AT, 4)? != b"HdrS" {
+        return None;
+    }
+    let field = read(KERNEL_VERSION_FIELD, 2)?;
+    let pointer = u64::from(u16::from_le_bytes([field[0], field[1]]));
+    if pointer == 0 {
+        return None;
+    }
+    let text = read(
+        pointer + 0x200,
+        128.min((kernel.size - (pointer + 0x200).min(kernel.size)) as usize),
+    )?;
+    let text = text.split(|&b| b == 0).next()?;
+    let version = std::str::from_utf8(text).ok()?.split_whitespace().next()?;
+    (!version.is_empty()).then(|| version.to_owned())
+}
+
+/// The module directories (`lib/modules/*`) of the initrd's unpacked tree; empty when it
+/// carries no modules.
+pub(crate) fn initrd_module_versions(initrd: &Initrd) -> Vec<String> {
+    let mut versions: Vec<String> = initrd
+        .tree()
+        .into_iter()
+        .filter(|entry| entry.kind == EntryKind::Dir)
+        .filter_map(|entry| {
+            let rest = entry
+                .path
+                .strip_prefix("usr/lib/modules/")
+                .or_else(|| entry.path.strip_prefix("lib/modules/"))?;
+            (!rest.contains('/')).then(|| rest.to_owned())
+        })
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
+}
+
+/// The module directories of the root images (all layers together), or None when none of
+/// them could be read.
+pub(crate) fn rootfs_module_versions(
+    staging: &Path,
+    rootfs: &[ManifestFile],
+) -> Option<Vec<String>> {
+    let mut versions = Vec::new();
+    let mut read_any = false;
+    for file in rootfs.iter().filter(|file| file.role == FileRole::Rootfs) {
+        let parts: Vec<_> = file
+            .parts
+            .iter()
+            .map(|part| staging.join(&part.name))
+            .collect();
+        let image = match Concat::open(&parts) {
+            Ok(image) => image,
+            Err(error) => {
+                tracing::warn!(image = %file.name, %error, "cannot open the root image to check its kernel modules");
+                continue;
+            }
+        };
+        let listing = Squashfs::open(image).and_then(|fs| {
+            Ok(match fs.read_dir("/lib/modules")? {
+                Some(found) => Some(found),
+                None => fs.read_dir("/usr/lib/modules")?,
+            })
+        });
+        match listing {
+            Ok(found) => {
+                read_any = true;
+                versions.extend(
+                    found
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|entry| entry.name),
+                );
+            }
+            Err(error) => {
+                tracing::info!(image = %file.name, %error, "root image not checked for kernel modules");
+            }
+        }
+    }
+    versions.sort();
+    versions.dedup();
+    read_any.then_some(versions)
+}
+
+/// Fails when `found` lists module directories but none for `kernel`.
+pub(crate) fn check(kernel: &str, place: String, found: &[String]) -> Result<(), PipelineError> {
+    if found.is_empty() || found.iter().any(|version| version == kernel) {
+        return Ok(());
+    }
+    Err(PipelineError::KernelMismatch {
+        kernel: kernel.to_owned(),
+        place,
+        found: found.join(", "),
+    })
+}
