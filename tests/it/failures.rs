@@ -25,6 +25,17 @@ async fn assert_check_failed(env: &Env, kind: &str) {
     );
 }
 
+/// Serves `iso` as the newest release; the run must fail with `kind`, mention every needle
+/// and "nothing was published", and publish nothing.
+async fn assert_refused(iso: &std::path::Path, kind: &str, needles: &[&str]) {
+    let env = Env::new(0).await;
+    env.serve_release("12.10.0", Served::file(iso), &sha256_file(iso));
+    let run = env.repack(&["run", "debian-live"]).await;
+    run.assert_failure_mentions(&[&["nothing was published"], needles].concat());
+    env.assert_nothing_published().await;
+    assert_check_failed(&env, kind).await;
+}
+
 #[tokio::test]
 async fn corrupted_iso_is_quarantined_and_nothing_is_published() {
     let fixture = debian_live();
@@ -131,16 +142,15 @@ async fn initrd_that_fails_lint_is_refused_and_nothing_is_published() {
     let work = tempfile::tempdir().unwrap();
     let iso = repack_e2e::live_iso_with_initrd(work.path(), &initrd);
 
-    let env = Env::new(0).await;
-    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
-    let run = env.repack(&["run", "debian-live"]).await;
-    run.assert_failure_mentions(&[
-        "nothing was published",
-        "microcode-not-early",
-        "kernel/x86/microcode/GenuineIntel.bin",
-    ]);
-    env.assert_nothing_published().await;
-    assert_check_failed(&env, "initrd-lint").await;
+    assert_refused(
+        &iso,
+        "initrd-lint",
+        &[
+            "microcode-not-early",
+            "kernel/x86/microcode/GenuineIntel.bin",
+        ],
+    )
+    .await;
 }
 
 /// A root image whose kernel modules are for another kernel than the ISO's: the booted
@@ -165,17 +175,16 @@ async fn kernel_without_modules_in_the_root_image_is_refused() {
         &std::fs::read(&fixture.initrd).unwrap(),
         &std::fs::read(&squashfs).unwrap(),
     );
-    let env = Env::new(0).await;
-    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
-    let run = env.repack(&["run", "debian-live"]).await;
-    run.assert_failure_mentions(&[
-        "nothing was published",
-        &fixture.kernel_version,
-        "6.0.0-99-amd64",
-        "filesystem.squashfs",
-    ]);
-    env.assert_nothing_published().await;
-    assert_check_failed(&env, "kernel-mismatch").await;
+    assert_refused(
+        &iso,
+        "kernel-mismatch",
+        &[
+            &fixture.kernel_version,
+            "6.0.0-99-amd64",
+            "filesystem.squashfs",
+        ],
+    )
+    .await;
 }
 
 /// The same for an initrd that carries modules, none of them the kernel's.
@@ -193,15 +202,10 @@ async fn kernel_without_modules_in_the_initrd_is_refused() {
     let initrd = Codec::Gzip.compress(&initrd).unwrap();
     let work = tempfile::tempdir().unwrap();
     let iso = repack_e2e::live_iso_with_initrd(work.path(), &initrd);
-    let env = Env::new(0).await;
-    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
-    let run = env.repack(&["run", "debian-live"]).await;
-    run.assert_failure_mentions(&[
-        "nothing was published",
-        "initrd",
-        "5.10.0-1-amd64",
-        &debian_live().kernel_version,
-    ]);
-    env.assert_nothing_published().await;
-    assert_check_failed(&env, "kernel-mismatch").await;
+    assert_refused(
+        &iso,
+        "kernel-mismatch",
+        &["initrd", "5.10.0-1-amd64", &debian_live().kernel_version],
+    )
+    .await;
 }
