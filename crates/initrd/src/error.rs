@@ -86,7 +86,7 @@ pub enum Error {
     /// appended after it is lost on many kernels. Nothing was written.
     #[error(
         "refusing to append: the base's last member (segment {segment}, byte {offset}) is legacy lz4, \
-         which has no end marker; kernels before 5.12 lose any member after it (re-wrap it first)"
+         which has no end marker; kernels without the 2021 unlz4 fix lose any member after it (re-wrap it first)"
     )]
     Lz4LegacyBase { segment: usize, offset: u64 },
     /// Occurs when an overlay entry is not acceptable (escaping path, conflicting entries, ...).

@@ -618,7 +618,8 @@ impl Initrd {
 
     /// Writes this image into `out` (a new, empty file) with its last member, a legacy-lz4
     /// one, re-wrapped as a `codec` member, so that an overlay can follow it: legacy lz4 has
-    /// no end marker, and kernels before 5.12 read whatever follows as more lz4 chunks. The
+    /// no end marker, and kernels without the 2021 unlz4 fix (upstream commit 2c484419efc0)
+    /// read whatever follows as more lz4 chunks. The
     /// bytes before that member are copied unchanged and its cpio content is written again
     /// byte for byte (decoded and re-compressed as it streams, never held whole). Open `out`
     /// afterwards to append to it.

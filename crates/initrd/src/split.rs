@@ -493,7 +493,7 @@ fn finish(mut scan: Scan) -> Scan {
                         "lz4-legacy-not-last",
                         format!(
                             "segment {} follows a legacy-lz4 member (segment {}), which has no end marker; kernels \
-                             before 5.x read it as another lz4 chunk and drop it",
+                             without the 2021 unlz4 fix (commit 2c484419efc0) read it as another lz4 chunk and drop it",
                             next.index, s.index
                         ),
                     )

@@ -240,8 +240,9 @@ impl BuildJob {
         let overlay = plan.overlay.iter().fold(Overlay::new(), |overlay, file| {
             overlay.file(&file.path, file.mode, file.contents.clone())
         });
-        // Nothing can follow a legacy-lz4 last member on kernels before 5.12: its cpio bytes
-        // are re-wrapped, unchanged, as gzip (which every kernel decodes), in a scratch file.
+        // Nothing can follow a legacy-lz4 last member on kernels without the 2021 unlz4 fix:
+        // its cpio bytes are re-wrapped, unchanged, as gzip (which every kernel decodes), in a
+        // scratch file.
         let scratch = ScratchFile(self.staging_dir.join(REWRAPPED_INITRD_NAME));
         let rewrapped;
         let (base, appendix) = match base.appendix(&overlay, Codec::Gzip) {

@@ -61,8 +61,8 @@ pub enum InitrdCommand {
         #[arg(long)]
         in_place: bool,
         /// When the base ends with a legacy-lz4 member (nothing can follow it on kernels
-        /// before 5.12), write its cpio content again, unchanged, as a CODEC member first
-        /// (default gzip, which every kernel decodes). Not with --in-place.
+        /// without the 2021 unlz4 fix), write its cpio content again, unchanged, as a CODEC
+        /// member first (default gzip, which every kernel decodes). Not with --in-place.
         #[arg(
             long,
             value_name = "CODEC",
