@@ -280,6 +280,33 @@ async fn live_boot_bios_ipxe_kernel_fails_on_a_corrupted_part() {
     );
 }
 
+/// An upstream initrd whose main archive is legacy lz4 (`lz4 -l`, as mkinitramfs's
+/// COMPRESS=lz4 makes it): published with that member re-wrapped as gzip (same cpio bytes)
+/// and the overlay after it, it boots to the marker with every part fetched and checked.
+#[tokio::test]
+async fn live_boot_from_a_legacy_lz4_initrd_reaches_the_marker() {
+    let firmware = Firmware::BiosIpxeKernel;
+    require_tools(firmware);
+    let fixture = debian_live();
+    let work = tempfile::tempdir().unwrap();
+    let lz4 = repack_e2e::fixture_initrd_as_legacy_lz4(work.path());
+    let iso = repack_e2e::live_iso(work.path(), &lz4, &fixture.squashfs);
+    let env = Env::new(1).await;
+    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
+    env.repack(&["run", RECIPE]).await.assert_success();
+    let out = scratch().join("lz4-published");
+    move_dir(&env.output_dir(), &out);
+    let location = only_release(&out);
+
+    let report = boot_release(&out, firmware, "live-boot-lz4-initrd").await;
+    let BootOutcome::Passed { marker_line } = &report.outcome else {
+        panic!("{}", report.summary());
+    };
+    assert!(marker_line.contains("REPACK-LIVE-OK"), "{marker_line}");
+    assert!(console(&report).contains("repack: root filesystem verified, booting"));
+    assert!(report.requested(&format!("/{location}/initrd")));
+}
+
 /// Issue 4, "dracut, real": a dracut-built initrd with livenet boots a root image split into
 /// parts through repack's netroot handler.
 #[tokio::test]

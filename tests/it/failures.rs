@@ -170,11 +170,7 @@ async fn kernel_without_modules_in_the_root_image_is_refused() {
         .status()
         .expect("mksquashfs is installed");
     assert!(made.success());
-    let iso = repack_e2e::live_iso(
-        work.path(),
-        &std::fs::read(&fixture.initrd).unwrap(),
-        &std::fs::read(&squashfs).unwrap(),
-    );
+    let iso = repack_e2e::live_iso(work.path(), &fixture.initrd, &squashfs);
     assert_refused(
         &iso,
         "kernel-mismatch",

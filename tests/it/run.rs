@@ -256,22 +256,8 @@ fn shell(script: &str) -> String {
 /// bytes are re-wrapped, unchanged, as gzip, and the overlay follows that.
 #[tokio::test]
 async fn an_initrd_ending_in_legacy_lz4_is_rewrapped_and_published() {
-    let fixture = debian_live();
     let work = tempfile::tempdir().unwrap();
-    let cpio = work.path().join("initrd.cpio");
-    let lz4 = work.path().join("initrd.lz");
-    let unzstd = Command::new("zstd")
-        .args(["-q", "-d", "-f", "-o"])
-        .args([&cpio, &fixture.initrd])
-        .status()
-        .expect("zstd");
-    assert!(unzstd.success());
-    let lz4_legacy = Command::new("lz4")
-        .args(["-q", "-l", "-f"])
-        .args([&cpio, &lz4])
-        .status()
-        .expect("lz4");
-    assert!(lz4_legacy.success());
+    let lz4 = repack_e2e::fixture_initrd_as_legacy_lz4(work.path());
     let iso = repack_e2e::live_iso_with_initrd(work.path(), &std::fs::read(&lz4).unwrap());
     let env = Env::new(0).await;
     env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));

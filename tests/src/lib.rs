@@ -222,18 +222,21 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
 /// `live/initrd.img-*`, `live/filesystem.squashfs`) with the fixture's kernel, `initrd` as its
 /// initrd and a 1 MiB stand-in root image (not SquashFS), under `work`; returns its path.
 pub fn live_iso_with_initrd(work: &Path, initrd: &[u8]) -> PathBuf {
-    live_iso(work, initrd, &vec![0x73; 1 << 20])
+    let (initrd_path, rootfs_path) = (work.join("initrd.in"), work.join("rootfs.in"));
+    std::fs::write(&initrd_path, initrd).unwrap();
+    std::fs::write(&rootfs_path, vec![0x73; 1 << 20]).unwrap();
+    live_iso(work, &initrd_path, &rootfs_path)
 }
 
-/// Like [`live_iso_with_initrd`], with `rootfs` as `live/filesystem.squashfs`.
-pub fn live_iso(work: &Path, initrd: &[u8], rootfs: &[u8]) -> PathBuf {
+/// Like [`live_iso_with_initrd`], with the files at `initrd` and `rootfs` (copied in).
+pub fn live_iso(work: &Path, initrd: &Path, rootfs: &Path) -> PathBuf {
     let fixture = repack_testkit::fixtures::debian_live();
     let live = work.join("root/live");
     std::fs::create_dir_all(&live).unwrap();
     let kver = &fixture.kernel_version;
     std::fs::copy(&fixture.vmlinuz, live.join(format!("vmlinuz-{kver}"))).unwrap();
-    std::fs::write(live.join(format!("initrd.img-{kver}")), initrd).unwrap();
-    std::fs::write(live.join("filesystem.squashfs"), rootfs).unwrap();
+    std::fs::copy(initrd, live.join(format!("initrd.img-{kver}"))).unwrap();
+    std::fs::copy(rootfs, live.join("filesystem.squashfs")).unwrap();
     let iso = work.join("live.iso");
     let made = Command::new("xorriso")
         .args(["-as", "mkisofs", "-quiet", "-R", "-J", "-o"])
@@ -243,4 +246,25 @@ pub fn live_iso(work: &Path, initrd: &[u8], rootfs: &[u8]) -> PathBuf {
         .expect("xorriso is installed");
     assert!(made.success(), "xorriso failed");
     iso
+}
+
+/// The Debian live fixture's initrd (one zstd member) re-compressed by the real `lz4 -l`, as
+/// mkinitramfs's COMPRESS=lz4 makes it, at `work/initrd.lz`.
+pub fn fixture_initrd_as_legacy_lz4(work: &Path) -> PathBuf {
+    let fixture = repack_testkit::fixtures::debian_live();
+    let (cpio, lz4) = (work.join("initrd.cpio"), work.join("initrd.lz"));
+    let unzstd = Command::new("zstd")
+        .args(["-q", "-d", "-f", "-o"])
+        .args([&cpio, &fixture.initrd])
+        .status()
+        .expect("zstd is installed");
+    assert!(unzstd.success());
+    let legacy = Command::new("lz4")
+        .args(["-q", "-l", "-f"])
+        .args([&cpio, &lz4])
+        .status()
+        .expect("lz4 is installed");
+    assert!(legacy.success());
+    std::fs::remove_file(&cpio).unwrap();
+    lz4
 }
