@@ -7,6 +7,8 @@
 //!   path: BIOS with iPXE as a kernel, BIOS through the NIC's iPXE ROM, UEFI (OVMF).
 //! - A copy of it with one `.partN` corrupted on disk fails with the hook's
 //!   `repack: sha256 mismatch … <url of that part>` line, before the root is mounted.
+//! - The same live system with its initrd re-compressed by `lz4 -l` (mkinitramfs's
+//!   COMPRESS=lz4) boots too: repack re-wraps that member as gzip before appending.
 //! - A real dracut (dmsquash-live + livenet) live system in lorax's layout
 //!   (tests/fixtures/make-dracut-live.sh, test recipe tests/recipes/dracut-live.toml) boots
 //!   through `root=live:` with its root image split into parts, which stock dracut cannot do.
