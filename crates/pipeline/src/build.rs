@@ -1,8 +1,9 @@
 //! The blocking part of a build: from a verified ISO to a complete staging directory.
 //!
 //! Order matters: the root images are copied (and split, and hashed) first, because the boot
-//! hook baked into the initrd lists every part with its sha256; then the initrd is patched
-//! and linted; the kernel is copied; the manifest is written last.
+//! hook baked into the initrd lists every part with its sha256; then the kernel's version is
+//! checked against the modules of the root images and the initrd; the initrd is patched and
+//! linted; the kernel is copied; the manifest is written last.
 
 use crate::PipelineError;
 use crate::consistency;
