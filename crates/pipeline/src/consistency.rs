@@ -41,10 +41,8 @@ pub(crate) fn kernel_version(image: &File, kernel: &IsoFile) -> Option<String> {
     if pointer == 0 {
         return None;
     }
-    let text = read(
-        pointer + 0x200,
-        128.min((kernel.size - (pointer + 0x200).min(kernel.size)) as usize),
-    )?;
+    let at = pointer + 0x200;
+    let text = read(at, kernel.size.saturating_sub(at).min(128) as usize)?;
     let text = text.split(|&b| b == 0).next()?;
     let version = std::str::from_utf8(text).ok()?.split_whitespace().next()?;
     (!version.is_empty()).then(|| version.to_owned())
@@ -127,4 +125,79 @@ pub(crate) fn check(kernel: &str, place: String, found: &[String]) -> Result<(),
         place,
         found: found.join(", "),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use repack_iso::Extent;
+
+    /// The version `kernel_version` reads from a `len`-byte kernel at byte 100 of an image,
+    /// with each `(offset, bytes)` of `header` written into the kernel.
+    fn version_of(header: &[(u64, &[u8])], len: u64) -> Option<String> {
+        let mut bytes = vec![0u8; 100 + len as usize];
+        for (at, data) in header {
+            let at = 100 + *at as usize;
+            bytes[at..at + data.len()].copy_from_slice(data);
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &bytes).unwrap();
+        let kernel = IsoFile {
+            path: "/live/vmlinuz".into(),
+            size: len,
+            extents: vec![Extent { offset: 100, len }],
+        };
+        kernel_version(&File::open(file.path()).unwrap(), &kernel)
+    }
+
+    const MAGIC: (u64, &[u8]) = (0x202, b"HdrS");
+    const POINTER: (u64, &[u8]) = (0x20e, &[0x00, 0x30]);
+
+    #[test]
+    fn the_version_comes_from_the_boot_header() {
+        let text: &[u8] = b"6.1.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP\0";
+        assert_eq!(
+            version_of(&[MAGIC, POINTER, (0x3200, text)], 0x4000).as_deref(),
+            Some("6.1.0-28-amd64")
+        );
+        // Cut short by the end of the kernel: what is there is read.
+        assert_eq!(
+            version_of(&[MAGIC, POINTER, (0x3200, b"6.1.0-28")], 0x3208).as_deref(),
+            Some("6.1.0-28")
+        );
+    }
+
+    #[test]
+    fn kernels_without_a_readable_version_are_not_guessed() {
+        let text: &[u8] = b"6.1.0-28-amd64 #1\0";
+        // No boot header magic (an arm64 Image, say).
+        assert_eq!(version_of(&[POINTER, (0x3200, text)], 0x4000), None);
+        // No version pointer.
+        assert_eq!(version_of(&[MAGIC], 0x4000), None);
+        // A pointer past the end of the kernel.
+        assert_eq!(version_of(&[MAGIC, (0x20e, &[0xff, 0xff])], 0x4000), None);
+        // A kernel shorter than its header.
+        assert_eq!(version_of(&[], 0x100), None);
+        // An empty or non-UTF-8 string.
+        assert_eq!(version_of(&[MAGIC, POINTER], 0x4000), None);
+        assert_eq!(
+            version_of(&[MAGIC, POINTER, (0x3200, &[0xff, 0xfe, 0])], 0x4000),
+            None
+        );
+    }
+
+    #[test]
+    fn modules_must_include_the_kernel_when_there_are_any() {
+        let found = ["6.1.0-27-amd64".to_owned(), "6.1.0-28-amd64".to_owned()];
+        assert!(check("6.1.0-28-amd64", "initrd".into(), &found).is_ok());
+        assert!(check("6.1.0-28-amd64", "initrd".into(), &[]).is_ok());
+        let error = check("6.1.0-29-amd64", "initrd `x`".into(), &found).unwrap_err();
+        assert_eq!(error.kind(), "kernel-mismatch");
+        let message = error.to_string();
+        assert!(
+            message.contains("6.1.0-29-amd64")
+                && message.contains("6.1.0-27-amd64, 6.1.0-28-amd64"),
+            "{message}"
+        );
+    }
 }
