@@ -6,7 +6,9 @@
 //! of its own, alongside the write of the same batch.
 
 use crate::fetcher::{Failure, Target};
-use crate::part::{CachePaths, PartFile, PartIoError, lock_download, sweep_abandoned};
+use crate::part::{
+    CachePaths, PartFile, PartIoError, lock_download, share_complete, sweep_abandoned,
+};
 use crate::validators::{ContentRange, Validators};
 use crate::{FetchError, Fetcher, NoTap, Reporter, StreamTap};
 use bytes::Bytes;
@@ -33,9 +35,10 @@ pub struct FetchedIso {
     /// file at `path` (`<sha256>.iso.hollow`, never a cache hit) has holes there, and the
     /// caller must take those bytes from the tap's files and delete the file when done.
     pub hollow: bool,
-    /// Held by a hollow download until the caller is done with what it left (the hollow ISO,
-    /// the tap's files): downloads of other ISOs sweeping abandoned files keep them, and a
-    /// download of the same ISO waits. Never hold it while fetching the same ISO again.
+    /// Held until the caller is done with the files. A complete ISO: a shared lease, so
+    /// [`Fetcher::evict`] (here or in another process) leaves it alone. A hollow one: the
+    /// download lock itself, so sweeps of abandoned downloads keep its files and a download of
+    /// the same ISO waits (never hold it while fetching the same ISO again).
     pub lease: Option<DownloadLease>,
 }
 
@@ -79,6 +82,36 @@ impl Target {
 }
 
 impl Fetcher {
+    /// Removes a complete ISO from the cache once it is no longer needed (its release is
+    /// published), unless another build holds it: returns whether it was removed. The
+    /// caller's own lease is released first.
+    pub async fn evict(&self, iso: FetchedIso) -> bool {
+        if iso.hollow {
+            return false;
+        }
+        let paths = CachePaths::new(&self.config.cache_dir, &iso.sha256.to_hex());
+        drop(iso);
+        tokio::task::spawn_blocking(move || {
+            let Ok(lease) = std::fs::File::open(&paths.lease) else {
+                return false;
+            };
+            if lease.try_lock().is_err() {
+                return false;
+            }
+            match std::fs::remove_file(&paths.final_path) {
+                Ok(()) => true,
+                Err(error) => {
+                    if error.kind() != std::io::ErrorKind::NotFound {
+                        tracing::warn!(path = %paths.final_path.display(), %error, "cannot remove the ISO from the cache");
+                    }
+                    false
+                }
+            }
+        })
+        .await
+        .unwrap_or(false)
+    }
+
     /// Where the verified ISO with digest `sha256` is (or will be) in the cache.
     pub fn iso_path(&self, sha256: &Sha256Digest) -> PathBuf {
         CachePaths::new(&self.config.cache_dir, &sha256.to_hex()).final_path
@@ -241,9 +274,18 @@ impl Fetcher {
                 paths.final_path.clone()
             };
             let to = path.clone();
-            let lock = blocking(move || part.move_to(&to))
-                .await
-                .map_err(|error| target.part_error(error))?;
+            let lease_paths = paths.clone();
+            let lease = blocking(move || {
+                let lock = part.move_to(&to)?;
+                if hollow {
+                    // A hollow ISO serves this build alone: the download lock stays held.
+                    return Ok(Some(lock));
+                }
+                // A complete ISO is shared from now on; the download lock is released.
+                Ok(share_complete(&lease_paths))
+            })
+            .await
+            .map_err(|error| target.part_error(error))?;
             tracing::info!(url = %target.url, path = %path.display(), size, hollow, "ISO downloaded and verified");
             return Ok(FetchedIso {
                 path,
@@ -251,8 +293,7 @@ impl Fetcher {
                 sha256: actual,
                 from_cache: false,
                 hollow,
-                // Only a hollow ISO leaves files that its caller still needs.
-                lease: hollow.then(|| DownloadLease {
+                lease: lease.map(|lock| DownloadLease {
                     _lock: Arc::new(lock),
                 }),
             });
@@ -421,8 +462,17 @@ impl Fetcher {
     }
 }
 
-/// Returns the final file if it is in the cache.
+/// Returns the final file if it is in the cache, with a shared lease on it; an ISO being
+/// evicted counts as not cached.
 async fn cached(paths: &CachePaths, expected: Sha256Digest) -> Option<FetchedIso> {
+    let lease = {
+        let paths = paths.clone();
+        tokio::task::spawn_blocking(move || share_complete(&paths))
+            .await
+            .ok()
+            .flatten()?
+    };
+    // Checked under the lease: an eviction holds it exclusively while it removes the file.
     let metadata = tokio::fs::metadata(&paths.final_path).await.ok()?;
     metadata.is_file().then(|| FetchedIso {
         path: paths.final_path.clone(),
@@ -430,7 +480,9 @@ async fn cached(paths: &CachePaths, expected: Sha256Digest) -> Option<FetchedIso
         sha256: expected,
         from_cache: true,
         hollow: false,
-        lease: None,
+        lease: Some(DownloadLease {
+            _lock: Arc::new(lease),
+        }),
     })
 }
 

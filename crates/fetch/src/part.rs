@@ -32,6 +32,8 @@ pub(crate) struct CachePaths {
     pub part: PathBuf,
     pub state: PathBuf,
     pub lock: PathBuf,
+    /// Shared by the users of the complete ISO, taken exclusively to evict it.
+    pub lease: PathBuf,
     pub quarantine_dir: PathBuf,
 }
 
@@ -45,6 +47,7 @@ impl CachePaths {
             part: iso_dir.join(format!("{expected_hex}.iso.part")),
             state: iso_dir.join(format!("{expected_hex}.iso.part.state")),
             lock: iso_dir.join(format!("{expected_hex}.iso.lock")),
+            lease: iso_dir.join(format!("{expected_hex}.iso.lease")),
             quarantine_dir: cache_dir.join("quarantine"),
         }
     }
@@ -435,6 +438,18 @@ pub(crate) fn sweep_abandoned(iso_dir: &Path, keep_hex: &str) -> Vec<PathBuf> {
         }
     }
     removed
+}
+
+/// Takes a shared lock on the lease file of a complete ISO without waiting; None while it is
+/// being evicted (or cannot be opened).
+pub(crate) fn share_complete(paths: &CachePaths) -> Option<File> {
+    let lease = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&paths.lease)
+        .ok()?;
+    lease.try_lock_shared().ok().map(|()| lease)
 }
 
 /// Asks the kernel to start writing `len` bytes at `offset` to disk now, without waiting

@@ -125,7 +125,7 @@ impl<P: Publisher> Pipeline<P> {
         let _downloaded = (!iso.from_cache).then(|| Leftovers {
             hollow_iso: iso.hollow.then(|| iso.path.clone()),
             stream_dir: stream_dir.clone(),
-            _lease: iso.lease.clone(),
+            _lease: iso.lease.clone().filter(|_| iso.hollow),
         });
         let streamed = if iso.from_cache {
             Vec::new()
@@ -162,6 +162,12 @@ impl<P: Publisher> Pipeline<P> {
         self.catalog
             .publish_build(&NewBuild::new(manifest.clone(), published.location.clone()))
             .await?;
+        // Published and recorded: the ISO is not needed again (a failed build keeps it for
+        // the retry). A hollow one goes with the build's other leftovers.
+        let iso_path = iso.path.clone();
+        if self.fetcher.evict(iso).await {
+            tracing::info!(path = %iso_path.display(), "published ISO removed from the download cache");
+        }
         self.regenerate_menu().await?;
         Ok(Outcome::Published {
             version: manifest.version,

@@ -32,7 +32,7 @@ async fn full_download_matches_and_lands_in_the_cache() {
     assert_eq!(std::fs::read(&fetched.path).unwrap(), bytes);
     let left: Vec<_> = files_below(cache.path())
         .into_iter()
-        .filter(|f| !f.ends_with(".lock"))
+        .filter(|f| !f.ends_with(".lock") && !f.ends_with(".lease"))
         .collect();
     assert_eq!(left, [iso_name(&bytes)], "no .part or .state left");
     assert_eq!(
@@ -324,7 +324,7 @@ async fn wrong_checksum_is_quarantined_and_nothing_is_cached() {
     );
     let in_iso_dir: Vec<_> = files_below(&cache.path().join("iso"))
         .into_iter()
-        .filter(|f| !f.ends_with(".lock"))
+        .filter(|f| !f.ends_with(".lock") && !f.ends_with(".lease"))
         .collect();
     assert!(in_iso_dir.is_empty(), "{in_iso_dir:?}");
     assert!(!fetcher(cache.path(), 0).iso_path(&expected).exists());
@@ -508,7 +508,7 @@ async fn small_checkpoints_during_a_download_leave_no_state_behind() {
     assert_eq!(fetched.sha256, digest(&bytes));
     let left: Vec<_> = files_below(cache.path())
         .into_iter()
-        .filter(|f| !f.ends_with(".lock"))
+        .filter(|f| !f.ends_with(".lock") && !f.ends_with(".lease"))
         .collect();
     assert_eq!(left, [iso_name(&bytes)]);
 }
@@ -615,4 +615,44 @@ impl repack_fetch::StreamTap for ClaimFirstBlock {
             file_offset: 0,
         }]
     }
+}
+
+/// A published ISO leaves the cache, but not while another build uses it.
+#[tokio::test]
+async fn evict_removes_a_cached_iso_nobody_holds() {
+    let server = TestServer::start().await;
+    let bytes = data(LEN, 11);
+    server.put("/live/e.iso", FileSpec::new(bytes.clone()));
+    let cache = tempfile::tempdir().unwrap();
+    let fetcher = fetcher(cache.path(), 0);
+    let url = server.url("/live/e.iso");
+
+    let first = fetcher
+        .fetch_iso(&url, digest(&bytes), &NoopReporter)
+        .await
+        .unwrap();
+    assert!(!first.from_cache);
+    // A second build of the same image takes it from the cache while the first holds it.
+    let second = fetcher
+        .fetch_iso(&url, digest(&bytes), &NoopReporter)
+        .await
+        .unwrap();
+    assert!(second.from_cache);
+    let path = first.path.clone();
+
+    assert!(
+        !fetcher.evict(first).await,
+        "the second build still holds it"
+    );
+    assert!(path.is_file());
+    assert!(fetcher.evict(second).await);
+    assert!(!path.exists());
+
+    // Fetched again: downloaded again.
+    let third = fetcher
+        .fetch_iso(&url, digest(&bytes), &NoopReporter)
+        .await
+        .unwrap();
+    assert!(!third.from_cache);
+    assert_eq!(server.requests().len(), 2);
 }
