@@ -92,5 +92,8 @@ async fn download_cut_in_one_run_resumes_in_the_next() {
         "{requests:?}"
     );
     let cached = env.data_dir().join(format!("cache/iso/{digest}.iso"));
-    assert!(!cached.exists(), "a published ISO leaves the download cache");
+    assert!(
+        !cached.exists(),
+        "a published ISO leaves the download cache"
+    );
 }
