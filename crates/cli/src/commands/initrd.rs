@@ -300,13 +300,6 @@ fn append(
     output: Option<&Path>,
     rewrap_lz4: Option<Codec>,
 ) -> Result<ExitCode> {
-    let initrd = open(image)?;
-    if let (Some(rewrap), Some(output)) = (rewrap_lz4, output)
-        && initrd.ends_with_lz4_legacy()
-    {
-        return append_rewrapped(&initrd, image, files, codec, output, rewrap);
-    }
-    let overlay = overlay_of(files)?;
     if let Some(output) = output
         && output.exists()
         && same_file(image, output)
@@ -316,6 +309,13 @@ fn append(
             output.display()
         );
     }
+    let initrd = open(image)?;
+    if let (Some(rewrap), Some(output)) = (rewrap_lz4, output)
+        && initrd.ends_with_lz4_legacy()
+    {
+        return append_rewrapped(&initrd, image, files, codec, output, rewrap);
+    }
+    let overlay = overlay_of(files)?;
     let appendix = initrd.appendix(&overlay, codec).with_context(|| {
         let hint = if initrd.ends_with_lz4_legacy() && output.is_some() {
             " (--rewrap-lz4 writes its content again as a gzip member first)"
@@ -390,6 +390,7 @@ fn overlay_of(files: &[FileSpec]) -> Result<Overlay> {
 
 /// `append --rewrap-lz4` of a base ending in legacy lz4: the re-wrapped image and the
 /// overlay are written to a temporary file, linted, and renamed to `output` only if clean.
+/// `output` is not `image` (checked by the caller).
 fn append_rewrapped(
     initrd: &Initrd,
     image: &Path,
@@ -399,12 +400,6 @@ fn append_rewrapped(
     rewrap: Codec,
 ) -> Result<ExitCode> {
     use std::os::unix::fs::FileExt;
-    if same_file(image, output) {
-        bail!(
-            "the output `{}` is the input image; write to another path",
-            output.display()
-        );
-    }
     let overlay = overlay_of(files)?;
     let mut findings = Vec::new();
     let mut reports = None;
