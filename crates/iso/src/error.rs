@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+use crate::parse::rock_ridge::RockRidgeError;
+use crate::parse::zisofs::ZisofsError;
+
 /// Errors from `repack-iso`. Images are untrusted: most variants describe a hostile or
 /// corrupt image and mean "nothing was read from it".
 #[derive(Debug, thiserror::Error)]
@@ -214,15 +217,49 @@ pub enum IsoError {
         /// The cap.
         max: u64,
     },
-    /// Occurs when an [`crate::IsoFile`] built by a caller breaks its invariant.
-    #[error("`{path}`: extents add up to {sum} bytes but the size is {size}")]
+    /// Occurs when an [`crate::IsoFile`] built or changed by a caller breaks its invariant.
+    #[error(
+        "`{path}`: its extents (or compression entry) promise {sum} bytes but its size is {size}"
+    )]
     InvalidIsoFile {
         /// The path.
         path: String,
-        /// Sum of the extent lengths.
+        /// Sum of the extent lengths (the declared uncompressed size for a compressed file).
         sum: u64,
         /// The declared size.
         size: u64,
+    },
+    /// Occurs when a Rock Ridge entry repack reads itself (`ZF`, `CE`) is malformed.
+    #[error("`{path}`: malformed Rock Ridge entry; nothing was read from the file")]
+    RockRidge {
+        /// The file whose directory record holds the entry.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        source: RockRidgeError,
+    },
+    /// Occurs when the byte ranges of a compressed file are asked for as its content (see
+    /// [`crate::IsoFile::extents`]): they hold the compressed form. [`crate::read_file`]
+    /// and [`crate::ExtentReader`] decode it.
+    #[error(
+        "`{path}` is compressed ({algorithm}, Rock Ridge ZF): its extents hold compressed \
+         bytes, not its content; it must be read through the decoder, not copied by extent"
+    )]
+    Compressed {
+        /// The file.
+        path: String,
+        /// The compression algorithm (`pz` for zisofs).
+        algorithm: String,
+    },
+    /// Occurs when a compressed file's stored form is unsupported or corrupt (its header,
+    /// pointer table or a block); nothing it decodes to is returned.
+    #[error("cannot decompress `{path}` (Rock Ridge ZF, zisofs)")]
+    Zisofs {
+        /// The file.
+        path: String,
+        /// What is wrong, with the block and stored byte offset.
+        #[source]
+        source: ZisofsError,
     },
 }
 
@@ -261,6 +298,9 @@ impl IsoError {
             Self::Ambiguous { .. } => "iso-ambiguous",
             Self::TooLarge { .. } => "iso-too-large",
             Self::InvalidIsoFile { .. } => "iso-invalid-iso-file",
+            Self::RockRidge { .. } => "iso-bad-rock-ridge",
+            Self::Compressed { .. } => "iso-compressed",
+            Self::Zisofs { source, .. } => source.kind(),
         }
     }
 
@@ -280,6 +320,8 @@ impl IsoError {
                 | Self::DuplicateName { .. }
                 | Self::TooDeep { .. }
                 | Self::TooMany { .. }
+                | Self::RockRidge { .. }
+                | Self::Zisofs { .. }
         )
     }
 }

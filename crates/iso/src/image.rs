@@ -1,6 +1,9 @@
 //! [`Iso`]: an opened image. It checks the volume descriptors itself, lets hadris-iso decode
 //! directory records and Rock Ridge entries, and checks every value hadris hands back
-//! (extents, names, kinds, loops, depth, counts) before anything leaves this crate.
+//! (extents, names, kinds, loops, depth, counts) before anything leaves this crate. The
+//! Rock Ridge entries hadris drops, `ZF` (a zisofs-compressed file) and the continuation
+//! areas it may sit in, it reads itself ([`crate::parse::rock_ridge`]), so a compressed file
+//! is never handed out as if its stored bytes were its content.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -17,6 +20,7 @@ use crate::extent::{Extent, ExtentReader, IsoFile, read_file};
 use crate::names::{
     Namespace, check_name, decode_joliet, has_glob_meta, join, split_path, strip_version,
 };
+use crate::parse::rock_ridge::{self, RockRidgeError, ZfEntry};
 use crate::parse::volume_descriptor::{
     self as vd, Descriptor, FIRST_DESCRIPTOR_SECTOR, MAX_DESCRIPTORS, SECTOR_SIZE, Volume,
 };
@@ -33,6 +37,9 @@ const S_IFDIR: u32 = 0o040000;
 const S_IFCHR: u32 = 0o020000;
 const S_IFIFO: u32 = 0o010000;
 
+/// Most continuation areas followed for one record (the Linux kernel's `RR_MAX_CE_ENTRIES`).
+const MAX_CONTINUATIONS: usize = 32;
+
 /// A directory's location. Invariant: `lba * 2048 + len <= image_size` and
 /// `len <= limits.max_dir_bytes`, checked by [`Iso::check_dir`] before it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +53,8 @@ struct Node {
     entry: DirEntry,
     /// Checked extents (regular files only; empty otherwise).
     extents: Vec<Extent>,
+    /// The Rock Ridge `ZF`/`Z2` entry of a compressed regular file.
+    compression: Option<ZfEntry>,
     raw: RawEntry,
 }
 
@@ -59,6 +68,8 @@ pub struct Iso<S: ReadAt = File> {
     namespace: Namespace,
     root: DirLoc,
     limits: Limits,
+    /// Bytes before the first SUSP entry of every record (the root's `SP` entry; 0 without).
+    susp_skip: usize,
 }
 
 impl<S: ReadAt> std::fmt::Debug for Iso<S> {
@@ -122,6 +133,22 @@ impl<S: ReadAt> Iso<S> {
         } else {
             (Namespace::Plain, volumes.primary)
         };
+        let susp_skip = if namespace == Namespace::RockRidge {
+            // SUSP 5.3: the `SP` entry opens the System Use area of the root's `.` record.
+            let root_ref = DirectoryRef {
+                extent: LogicalSector(root.lba as usize),
+                size: root.len as usize,
+            };
+            reader
+                .open_dir(root_ref)
+                .entries()
+                .next()
+                .and_then(Result::ok)
+                .and_then(|dot| rock_ridge::sp_skip(dot.record.system_use()))
+                .map_or(0, usize::from)
+        } else {
+            0
+        };
         Ok(Self {
             source,
             reader,
@@ -129,6 +156,7 @@ impl<S: ReadAt> Iso<S> {
             namespace,
             root,
             limits,
+            susp_skip,
         })
     }
 
@@ -228,17 +256,32 @@ impl<S: ReadAt> Iso<S> {
 
     /// Follows `components` from the root; each must be a directory.
     fn walk_dirs(&self, components: &[&str], asked: &str) -> Result<(DirLoc, String), IsoError> {
+        self.walk_components(components, asked, false)
+    }
+
+    /// [`Iso::walk_dirs`]; with `globs`, a component that names no directory literally but
+    /// holds a wildcard must match exactly one directory (Pop!_OS keeps casper in
+    /// `casper_<iso name>/`, a name that changes with every build).
+    fn walk_components(
+        &self,
+        components: &[&str],
+        asked: &str,
+        globs: bool,
+    ) -> Result<(DirLoc, String), IsoError> {
         let mut loc = self.root;
         let mut path = String::from("/");
         let mut ancestors = vec![self.root.lba];
         for component in components {
             let node = match self.find_in(loc, &path, component) {
-                // A directory literally named `*` is fine; wildcards are for the last component.
+                // A directory literally named `*` is fine; else the wildcard is matched.
                 Err(IsoError::NotFound { .. }) if has_glob_meta(component) => {
-                    return Err(IsoError::InvalidPath {
-                        path: asked.to_owned(),
-                        reason: "wildcards are only allowed in the last component",
-                    });
+                    if !globs {
+                        return Err(IsoError::InvalidPath {
+                            path: asked.to_owned(),
+                            reason: "wildcards are only allowed where a pattern is resolved",
+                        });
+                    }
+                    self.one_dir_matching(loc, &path, component, asked)?
                 }
                 found => found?,
             };
@@ -267,6 +310,43 @@ impl<S: ReadAt> Iso<S> {
         Ok((loc, path))
     }
 
+    /// The one directory entry of directory `path` whose name matches `component` (a glob).
+    fn one_dir_matching(
+        &self,
+        loc: DirLoc,
+        path: &str,
+        component: &str,
+        asked: &str,
+    ) -> Result<Node, IsoError> {
+        let glob = GlobBuilder::new(component)
+            .literal_separator(true)
+            .build()
+            .map_err(|source| IsoError::Pattern {
+                pattern: asked.to_owned(),
+                source,
+            })?
+            .compile_matcher();
+        let (mut dirs, others): (Vec<Node>, Vec<Node>) = self
+            .read_dir(loc, path)?
+            .into_iter()
+            .filter(|node| glob.is_match(&node.entry.name))
+            .partition(|node| node.entry.kind == EntryKind::Directory);
+        match dirs.len() {
+            1 => Ok(dirs.pop().expect("one match")),
+            0 => Err(IsoError::NoMatch {
+                pattern: asked.to_owned(),
+                others: others
+                    .iter()
+                    .map(|n| format!("{} ({})", join(path, &n.entry.name), n.entry.kind.as_str()))
+                    .collect(),
+            }),
+            _ => Err(IsoError::Ambiguous {
+                pattern: asked.to_owned(),
+                matches: dirs.iter().map(|n| join(path, &n.entry.name)).collect(),
+            }),
+        }
+    }
+
     fn find_in(&self, loc: DirLoc, path: &str, name: &str) -> Result<Node, IsoError> {
         let nodes = self.read_dir(loc, path)?;
         let plain = self.namespace == Namespace::Plain;
@@ -280,11 +360,7 @@ impl<S: ReadAt> Iso<S> {
 
     fn regular_file(node: Node, path: String) -> Result<IsoFile, IsoError> {
         match node.entry.kind {
-            EntryKind::File => Ok(IsoFile {
-                path,
-                size: node.entry.size,
-                extents: node.extents,
-            }),
+            EntryKind::File => Ok(IsoFile::located(path, node.extents, node.compression)),
             EntryKind::Symlink => Err(IsoError::Symlink {
                 path,
                 target: node.entry.symlink_target.unwrap_or_default(),
@@ -424,10 +500,18 @@ impl<S: ReadAt> Iso<S> {
                 Some(S_IFDIR) | Some(_) => EntryKind::Other,
             }
         };
-        let (size, extents) = if kind == EntryKind::File {
-            self.check_extents(&path, &raw)?
+        let (size, extents, compression) = if kind == EntryKind::File {
+            let (stored, extents) = self.check_extents(&path, &raw)?;
+            let compression = match self.namespace {
+                Namespace::RockRidge => self.compression_of(&raw, &path)?,
+                Namespace::Joliet | Namespace::Plain => None,
+            };
+            let size = compression
+                .and_then(|zf| zf.uncompressed_size)
+                .unwrap_or(stored);
+            (size, extents, compression)
         } else {
-            (u64::from(raw.header().data_len.read()), Vec::new())
+            (u64::from(raw.header().data_len.read()), Vec::new(), None)
         };
         Ok(Node {
             entry: DirEntry {
@@ -438,8 +522,62 @@ impl<S: ReadAt> Iso<S> {
                 symlink_target,
             },
             extents,
+            compression,
             raw,
         })
+    }
+
+    /// The `ZF`/`Z2` entry of a file's record, in its own System Use area or in one of the
+    /// continuation areas chained from it (each checked to lie inside the image and inside
+    /// its logical block, as the kernel requires).
+    fn compression_of(&self, raw: &RawEntry, path: &str) -> Result<Option<ZfEntry>, IsoError> {
+        let fail = |source| IsoError::RockRidge {
+            path: path.to_owned(),
+            source,
+        };
+        let mut scan = rock_ridge::scan(raw.record.system_use(), self.susp_skip).map_err(fail)?;
+        let mut zf = scan.zf;
+        let mut area = Vec::new();
+        let mut followed = 0;
+        while let Some(ce) = scan.continuation {
+            followed += 1;
+            if followed > MAX_CONTINUATIONS {
+                return Err(fail(RockRidgeError::BadContinuation(
+                    "more than 32 chained continuation areas",
+                )));
+            }
+            let len = u64::from(ce.len);
+            if u64::from(ce.offset) + len > SECTOR_SIZE {
+                return Err(fail(RockRidgeError::BadContinuation(
+                    "the area runs past the end of its logical block",
+                )));
+            }
+            let offset = u64::from(ce.lba) * SECTOR_SIZE + u64::from(ce.offset);
+            if offset + len > self.image_size {
+                return Err(IsoError::ExtentPastEnd {
+                    path: path.to_owned(),
+                    lba: u64::from(ce.lba),
+                    len,
+                    image_size: self.image_size,
+                });
+            }
+            area.resize(len as usize, 0);
+            self.source
+                .read_exact_at(&mut area, offset)
+                .map_err(|source| IsoError::Read {
+                    path: path.to_owned(),
+                    offset,
+                    len,
+                    source,
+                })?;
+            scan = rock_ridge::scan(&area, 0).map_err(fail)?;
+            match (zf, scan.zf) {
+                (Some(_), Some(_)) => return Err(fail(RockRidgeError::DuplicateZf)),
+                (None, found) => zf = found,
+                (Some(_), None) => {}
+            }
+        }
+        Ok(zf)
     }
 
     /// Turns hadris's extents into checked byte ranges: inside the image, total no larger
@@ -516,7 +654,7 @@ impl<S: ReadAt> IsoImage for Iso<S> {
         let Some((last, parents)) = components.split_last() else {
             return self.lookup(pattern);
         };
-        if !has_glob_meta(last) {
+        if !components.iter().any(|component| has_glob_meta(component)) {
             return self.lookup(pattern);
         }
         let glob = GlobBuilder::new(last)
@@ -527,7 +665,7 @@ impl<S: ReadAt> IsoImage for Iso<S> {
                 source,
             })?
             .compile_matcher();
-        let (loc, dir) = self.walk_dirs(parents, pattern)?;
+        let (loc, dir) = self.walk_components(parents, pattern, true)?;
         let (files, others): (Vec<Node>, Vec<Node>) = self
             .read_dir(loc, &dir)?
             .into_iter()

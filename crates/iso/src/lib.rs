@@ -9,6 +9,12 @@
 //! those bytes with positioned reads. Names are Rock Ridge when present, else Joliet, else
 //! plain ISO 9660 with `;1` stripped.
 //!
+//! A file whose Rock Ridge `ZF` entry marks it zisofs-compressed (mkisofs `-z`, xorriso
+//! `--zisofs`) is stored compressed: [`read_file`] and [`ExtentReader`] decode it, checking
+//! its header, block pointer table and every block's size; [`IsoFile::extents`], which hands
+//! out byte ranges to copy as content, refuses it ([`IsoError::Compressed`]), so a caller
+//! copying by extent can never publish compressed bytes by mistake.
+//!
 //! Images are untrusted. The volume descriptors are checked by our own parser
 //! ([`parse::volume_descriptor`]) before hadris-iso reads directory records and Rock Ridge
 //! entries; every extent, name and directory it returns is checked again here. Directory
@@ -25,6 +31,7 @@ mod image;
 mod names;
 pub mod parse;
 mod source;
+mod zisofs;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -35,6 +42,8 @@ pub use error::IsoError;
 pub use extent::{Extent, ExtentReader, IsoFile, read_file};
 pub use image::Iso;
 pub use names::{MAX_NAME_BYTES, Namespace};
+pub use parse::rock_ridge::ZfEntry;
+pub use parse::zisofs::ZisofsError;
 pub use source::ReadAt;
 
 /// Opens the image at `path` with the default [`Limits`].
@@ -51,8 +60,9 @@ pub trait IsoImage {
     /// The regular file at `path`. Directories, devices and symbolic links are errors.
     fn lookup(&self, path: &str) -> Result<IsoFile, IsoError>;
 
-    /// The one regular file matched by `pattern`, whose last component may hold a glob
-    /// (`*`, `?`, `[..]`, `{a,b}`). No match, or several, is an error that lists them.
+    /// The one regular file matched by `pattern`, whose components may hold globs (`*`, `?`,
+    /// `[..]`, `{a,b}`): a directory component must match exactly one directory, the last
+    /// exactly one regular file. No match, or several, is an error that lists them.
     fn resolve(&self, pattern: &str) -> Result<IsoFile, IsoError>;
 }
 
@@ -63,7 +73,8 @@ pub struct DirEntry {
     pub name: String,
     /// What the entry is.
     pub kind: EntryKind,
-    /// File size in bytes (all extents); the directory's record length for directories.
+    /// File size in bytes: all extents, or the uncompressed size a Rock Ridge `ZF` entry
+    /// declares for a compressed file; the directory's record length for directories.
     pub size: u64,
     /// POSIX mode from Rock Ridge `PX`, when present.
     pub mode: Option<u32>,

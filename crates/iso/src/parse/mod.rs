@@ -1,12 +1,18 @@
-//! Pure, bounds-checked parsers over `&[u8]` for the on-disk structures repack checks itself
-//! before handing an image to hadris-iso. One file per structure.
+//! Pure, bounds-checked parsers over `&[u8]` for the on-disk structures repack reads itself
+//! rather than trusting hadris-iso with them. One file per structure.
 //!
-//! Only the volume descriptors are parsed here: they carry the sizes and locations
-//! (path table, root directories, volume size) that hadris-iso trusts when it opens an
-//! image. Directory records and Rock Ridge SUSP entries are decoded by hadris-iso and
-//! checked afterwards by [`crate::Iso`].
+//! - [`volume_descriptor`]: the sizes and locations (path table, root directories, volume
+//!   size) that hadris-iso trusts when it opens an image.
+//! - [`rock_ridge`]: the SUSP entries hadris-iso does not keep (`SP`, `CE`, and `ZF`, which
+//!   marks a zisofs-compressed file).
+//! - [`zisofs`]: a compressed file's header and block pointer table.
+//!
+//! Directory records and the other Rock Ridge entries are decoded by hadris-iso and checked
+//! afterwards by [`crate::Iso`].
 
+pub mod rock_ridge;
 pub mod volume_descriptor;
+pub mod zisofs;
 
 /// Reads a both-endian `u32` (ECMA-119 7.3.3: little-endian then big-endian copy).
 /// Returns `None` when the slice is short or the two copies disagree.

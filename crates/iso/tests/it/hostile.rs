@@ -1,34 +1,43 @@
-//! Hostile images (issue 8): each is a real xorriso image with a few bytes patched, named
-//! after its attack, and must be refused with its own error: never a panic, never a hang,
-//! never a file that reads bytes it should not.
+//! Hostile images (issues 8 and 14): each is a real xorriso image with a few bytes patched,
+//! named after its attack, and must be refused with its own error: never a panic, never a
+//! hang, never a file that reads bytes it should not. The `iso-zisofs-*` attacks patch a
+//! file xorriso compressed (Rock Ridge `ZF`): its pointer table, header, `ZF` entry or a
+//! block.
+//!
+//! `corpus` replays the committed fuzz seeds (one per attack image) through [`run`] and
+//! [`assert_refused`], so a seed that stopped carrying its attack fails too.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use repack_iso::{Iso, IsoError, IsoImage, Limits};
+use repack_iso::{Iso, IsoError, IsoImage, Limits, ReadAt};
 
 use crate::support::{
     Item, SECTOR, iso, put_both32, record, record_lba, record_len, root_lba, set_record_lba,
-    set_record_len, set_rr_name, susp_field,
+    set_record_len, set_rr_name, set_zisofs_block_log2, set_zisofs_pointer, set_zisofs_size,
+    susp_field, zisofs_iso, zisofs_pointer, zisofs_start,
 };
 
 /// What to do with a hostile image to trigger its error.
 #[derive(Clone, Copy, Debug)]
-enum Probe {
+pub enum Probe {
     Open,
     Lookup(&'static str),
     Walk,
+    /// Look the file up and read it whole and streamed; both must fail the same way.
+    Read(&'static str),
 }
 
-struct Attack {
-    name: &'static str,
-    image: Vec<u8>,
-    limits: Limits,
-    probe: Probe,
+pub struct Attack {
+    pub name: &'static str,
+    pub image: Vec<u8>,
+    pub limits: Limits,
+    pub probe: Probe,
     /// Expected `IsoError::kind()`.
-    expect: &'static str,
-    /// Text the message must contain (the path or the reason).
-    mentions: &'static str,
+    pub expect: &'static str,
+    /// Text the message or one of its causes must contain (the path or the reason).
+    pub mentions: &'static str,
 }
 
 /// The unpatched base image: a few files whose records the attacks patch.
@@ -70,7 +79,40 @@ fn chain_m1_m2(image: &mut [u8]) -> (usize, usize) {
     (m1, m2)
 }
 
-fn attacks() -> Vec<Attack> {
+/// The base of the `iso-zisofs-*` attacks: `big.bin` compressed by xorriso in two 64 KiB
+/// blocks (3 pointers), next to a plain file.
+fn zisofs_base() -> &'static [u8] {
+    static BASE: OnceLock<Vec<u8>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let big: Vec<u8> = b"zisofs attack "
+            .iter()
+            .cycle()
+            .take(BIG_SIZE as usize)
+            .copied()
+            .collect();
+        zisofs_iso(
+            &[
+                Item::File("big.bin", &big),
+                Item::File("plain.txt", b"plain"),
+            ],
+            "block_size=64k",
+        )
+        .bytes()
+    })
+}
+
+fn zisofs_patched(patch: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut image = zisofs_base().to_vec();
+    patch(&mut image);
+    image
+}
+
+/// The ISO 9660 identifier xorriso gives `big.bin`.
+const BIG: &str = "BIG.BIN;1";
+/// Size of `big.bin`.
+const BIG_SIZE: u32 = 100_000;
+
+pub fn attacks() -> Vec<Attack> {
     let image_blocks = (base().len() / SECTOR) as u32;
     let default = Limits::default;
     let attack = |name, image, probe, expect, mentions| Attack {
@@ -324,6 +366,123 @@ fn attacks() -> Vec<Attack> {
             "iso-too-deep",
             "limit is 64",
         ),
+        attack(
+            "iso-zisofs-pointer-past-end",
+            zisofs_patched(|i| {
+                let last = zisofs_pointer(i, 2);
+                set_zisofs_pointer(i, 2, last + 4096);
+            }),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-pointer-past-end",
+            "block 1 ends at byte",
+        ),
+        attack(
+            "iso-zisofs-pointers-backwards",
+            zisofs_patched(|i| {
+                let first = zisofs_pointer(i, 0);
+                set_zisofs_pointer(i, 1, first - 1);
+            }),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-pointers-backwards",
+            "block 0 ends at byte",
+        ),
+        attack(
+            "iso-zisofs-first-pointer",
+            zisofs_patched(|i| set_zisofs_pointer(i, 0, 0)),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-first-pointer",
+            "block 0 starts at byte 0",
+        ),
+        attack(
+            // Two 64 KiB blocks relabelled as 32 KiB ones of a 64 KiB file: same table, but
+            // block 0 now inflates to twice its size.
+            "iso-zisofs-block-overflow",
+            zisofs_patched(|i| {
+                set_zisofs_block_log2(i, BIG, 15);
+                set_zisofs_size(i, BIG, 65_536, true);
+            }),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-block-overflow",
+            "block 0",
+        ),
+        attack(
+            "iso-zisofs-size-lie",
+            zisofs_patched(|i| set_zisofs_size(i, BIG, BIG_SIZE + 1, false)),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-header-mismatch",
+            "uncompressed size",
+        ),
+        attack(
+            // The header agrees, one block more: the table would be one pointer longer.
+            "iso-zisofs-size-lie-larger",
+            zisofs_patched(|i| set_zisofs_size(i, BIG, BIG_SIZE + 65_536, true)),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-first-pointer",
+            "pointer table",
+        ),
+        attack(
+            // Same number of blocks: the last one inflates past the declared size.
+            "iso-zisofs-size-lie-smaller",
+            zisofs_patched(|i| set_zisofs_size(i, BIG, BIG_SIZE - 1, true)),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-block-overflow",
+            "block 1",
+        ),
+        attack(
+            "iso-zisofs-size-huge",
+            zisofs_patched(|i| set_zisofs_size(i, BIG, u32::MAX, true)),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-table-truncated",
+            "pointer table",
+        ),
+        attack(
+            "iso-zisofs-bad-magic",
+            zisofs_patched(|i| {
+                let at = zisofs_start(i);
+                i[at] ^= 0xFF;
+            }),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-bad-magic",
+            "/big.bin",
+        ),
+        attack(
+            "iso-zisofs-corrupt-block",
+            zisofs_patched(|i| {
+                // The second byte of block 1's zlib header: its check bits now fail.
+                let at = zisofs_start(i) + zisofs_pointer(i, 1) as usize + 1;
+                i[at] ^= 0x01;
+            }),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-inflate",
+            "block 1",
+        ),
+        attack(
+            "iso-zisofs-block-size",
+            zisofs_patched(|i| set_zisofs_block_log2(i, BIG, 20)),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-unsupported",
+            "2^20",
+        ),
+        attack(
+            "iso-zisofs-unknown-algorithm",
+            zisofs_patched(|i| {
+                let zf = susp_field(i, record(i, BIG), b"ZF");
+                i[zf + 4..zf + 6].copy_from_slice(b"xz");
+            }),
+            Probe::Read("/big.bin"),
+            "iso-zisofs-unsupported",
+            "`xz`",
+        ),
+        attack(
+            "iso-zisofs-bad-zf-entry",
+            zisofs_patched(|i| {
+                let zf = susp_field(i, record(i, BIG), b"ZF");
+                i[zf + 8] ^= 0xFF; // little-endian size no longer matches big-endian
+            }),
+            Probe::Lookup("/big.bin"),
+            "iso-bad-rock-ridge",
+            "byte orders disagree",
+        ),
     ]
 }
 
@@ -336,14 +495,70 @@ fn deep_image() -> Vec<u8> {
     .clone()
 }
 
-fn probe(attack: &Attack, dir: &Path) -> Result<(), IsoError> {
-    let path = crate::support::write_image(dir, &format!("{}.iso", attack.name), &attack.image);
-    let iso = Iso::open_with_limits(&path, attack.limits.clone())?;
-    match attack.probe {
+/// Runs `probe` on an opened (or refused) image.
+fn probe_iso<S: ReadAt>(opened: Result<Iso<S>, IsoError>, probe: Probe) -> Result<(), IsoError> {
+    let iso = opened?;
+    match probe {
         Probe::Open => Ok(()),
         Probe::Lookup(p) => iso.lookup(p).map(drop),
         Probe::Walk => iso.walk("/", |_, _| {}),
+        Probe::Read(p) => {
+            let file = iso.lookup(p)?;
+            let whole = iso.read(&file, 1 << 30).map(drop);
+            let streamed = iso.reader(&file).and_then(|mut reader| {
+                reader.read_to_end(&mut Vec::new()).map(drop).map_err(|e| {
+                    *e.into_inner()
+                        .expect("a read error carries the IsoError")
+                        .downcast::<IsoError>()
+                        .expect("a read error carries the IsoError")
+                })
+            });
+            match (whole, streamed) {
+                (Err(whole), Err(streamed)) => {
+                    assert_eq!(
+                        whole.kind(),
+                        streamed.kind(),
+                        "read_file and ExtentReader disagree about `{p}`: {whole} / {streamed}"
+                    );
+                    Err(whole)
+                }
+                (Ok(()), Ok(())) => Ok(()),
+                (whole, streamed) => {
+                    panic!(
+                        "read_file and ExtentReader disagree about `{p}`: {whole:?} / {streamed:?}"
+                    )
+                }
+            }
+        }
     }
+}
+
+/// Runs `attack`'s probe on `image` (a whole image, system area included), in memory.
+pub fn run(attack: &Attack, image: Vec<u8>) -> Result<(), IsoError> {
+    probe_iso(Iso::from_source(image, attack.limits.clone()), attack.probe)
+}
+
+/// Checks that `result` is `attack`'s refusal: its error kind, and its message (or a cause)
+/// mentioning what it must. `origin` says where the image came from.
+pub fn assert_refused(attack: &Attack, result: Result<(), IsoError>, origin: &str) {
+    let name = attack.name;
+    let err = match result {
+        Ok(()) => panic!("{origin} `{name}` was accepted: it no longer carries its attack"),
+        Err(err) => err,
+    };
+    assert_eq!(err.kind(), attack.expect, "{origin} `{name}`: {err}");
+    let mut message = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    assert!(
+        message.contains(attack.mentions),
+        "{origin} `{name}`: `{message}` does not mention `{}`",
+        attack.mentions
+    );
 }
 
 fn check(name: &str) {
@@ -351,15 +566,14 @@ fn check(name: &str) {
         .into_iter()
         .find(|a| a.name == name)
         .expect("attack");
+    // Through a file on disk, as a build opens images.
     let dir = tempfile::tempdir().unwrap();
-    let err = probe(&attack, dir.path()).expect_err(name);
-    assert_eq!(err.kind(), attack.expect, "{name}: {err}");
-    let message = err.to_string();
-    assert!(
-        message.contains(attack.mentions),
-        "{name}: `{message}` does not mention `{}`",
-        attack.mentions
+    let path = crate::support::write_image(dir.path(), &format!("{name}.iso"), &attack.image);
+    let result = probe_iso(
+        Iso::open_with_limits(&path, attack.limits.clone()),
+        attack.probe,
     );
+    assert_refused(&attack, result, "attack");
     // And the fuzz harness survives it.
     repack_iso::fuzzing::walk(attack.image.get(16 * SECTOR..).unwrap_or_default());
 }
@@ -403,6 +617,19 @@ hostile! {
     iso_too_many_entries => "iso-too-many-entries",
     iso_directory_too_large => "iso-directory-too-large",
     iso_deep_directory => "iso-deep-directory",
+    iso_zisofs_pointer_past_end => "iso-zisofs-pointer-past-end",
+    iso_zisofs_pointers_backwards => "iso-zisofs-pointers-backwards",
+    iso_zisofs_first_pointer => "iso-zisofs-first-pointer",
+    iso_zisofs_block_overflow => "iso-zisofs-block-overflow",
+    iso_zisofs_size_lie => "iso-zisofs-size-lie",
+    iso_zisofs_size_lie_larger => "iso-zisofs-size-lie-larger",
+    iso_zisofs_size_lie_smaller => "iso-zisofs-size-lie-smaller",
+    iso_zisofs_size_huge => "iso-zisofs-size-huge",
+    iso_zisofs_bad_magic => "iso-zisofs-bad-magic",
+    iso_zisofs_corrupt_block => "iso-zisofs-corrupt-block",
+    iso_zisofs_block_size => "iso-zisofs-block-size",
+    iso_zisofs_unknown_algorithm => "iso-zisofs-unknown-algorithm",
+    iso_zisofs_bad_zf_entry => "iso-zisofs-bad-zf-entry",
 }
 
 /// The patch that builds the overlap attack, minus the overlap, is a valid two-extent file:
@@ -416,11 +643,27 @@ fn patched_multi_extent_chain_reads_as_one_file() {
     let path = crate::support::write_image(dir.path(), "chain.iso", &image);
     let iso = repack_iso::open(&path).unwrap();
     let file = iso.lookup("/m1").unwrap();
-    assert_eq!(file.extents.len(), 2);
+    assert_eq!(file.extents().unwrap().len(), 2);
     let mut expected = vec![b'A'; 2048];
     expected.extend_from_slice(&[b'B'; 1000]);
     assert_eq!(iso.read(&file, 4096).unwrap(), expected);
     assert!(matches!(iso.lookup("/m2"), Err(IsoError::NotFound { .. })));
+}
+
+/// The unpatched zisofs base decodes, so every `iso-zisofs-*` failure is its patch's doing.
+#[test]
+fn zisofs_base_image_is_clean() {
+    let iso = Iso::from_source(zisofs_base().to_vec(), Limits::default()).unwrap();
+    let file = iso.lookup("/big.bin").unwrap();
+    assert_eq!(file.compression().map(|zf| zf.block_size_log2), Some(16));
+    assert_eq!(file.size, u64::from(BIG_SIZE));
+    let data = iso.read(&file, u64::MAX).unwrap();
+    assert!(data.starts_with(b"zisofs attack zisofs attack "));
+    assert!(file.stored_size() < 4096, "the seeds stay small");
+    assert_eq!(
+        probe_iso(Ok(iso), Probe::Read("/big.bin")).map_err(|e| e.to_string()),
+        Ok(())
+    );
 }
 
 #[test]
@@ -451,8 +694,9 @@ fn fuzz_corpus_has_a_seed_for_every_attack() {
     if write {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("iso-clean"), &base()[16 * SECTOR..]).unwrap();
+        std::fs::write(dir.join("iso-zisofs-clean"), &zisofs_base()[16 * SECTOR..]).unwrap();
     }
-    let mut written = vec![base().to_vec()];
+    let mut written = vec![base().to_vec(), zisofs_base().to_vec()];
     for attack in attacks() {
         // The deep image is large and other attacks differ only in limits or probes.
         if attack.name == "iso-deep-directory" || written.contains(&attack.image) {

@@ -44,7 +44,10 @@ fn lookup_reads_file_contents_by_extent() {
     let file = iso.lookup("/live/vmlinuz-6.1.0-28-amd64").unwrap();
     assert_eq!(file.path, "/live/vmlinuz-6.1.0-28-amd64");
     assert_eq!(file.size, kernel.len() as u64);
-    assert_eq!(file.extents.iter().map(|e| e.len).sum::<u64>(), file.size);
+    assert_eq!(
+        file.extents().unwrap().iter().map(|e| e.len).sum::<u64>(),
+        file.size
+    );
     let image = std::fs::File::open(&fixture.image).unwrap();
     assert_eq!(read_file(&image, &file, u64::MAX).unwrap(), kernel);
 
@@ -158,10 +161,17 @@ fn globs_must_match_exactly_one_regular_file() {
         IsoError::NoMatch { others, .. } => assert_eq!(others, ["/empty (directory)"]),
         other => panic!("{other}"),
     }
+    // A wildcard in a directory component must name exactly one directory.
     assert!(matches!(
         iso.resolve("/*/vmlinuz-6.1.0-28-amd64"),
-        Err(IsoError::InvalidPath { .. })
+        Err(IsoError::Ambiguous { .. })
     ));
+    assert_eq!(
+        iso.resolve("/l?ve/vmlinuz-*").unwrap().path,
+        "/live/vmlinuz-6.1.0-28-amd64"
+    );
+    // lookup stays literal.
+    assert!(iso.lookup("/l?ve/vmlinuz-6.1.0-28-amd64").is_err());
     assert!(matches!(
         iso.resolve("/live/[z"),
         Err(IsoError::Pattern { .. })
@@ -265,4 +275,51 @@ fn iso_is_send_and_sync_and_boxable() {
     let boxed: Box<dyn IsoImage + Send + Sync> =
         Box::new(repack_iso::open(&fixture.image).unwrap());
     assert!(boxed.lookup("/README.txt").is_ok());
+}
+
+/// Pop!_OS keeps casper in `casper_<iso name>/`, a name that changes with every build: a
+/// recipe names it `casper_*/`, which must match exactly one directory.
+#[test]
+fn a_wildcard_directory_matches_exactly_one_directory() {
+    let fixture = iso(
+        &[
+            Item::File("casper_pop-os_24.04_amd64_intel_42/vmlinuz.efi", b"kernel"),
+            Item::File("casper_pop-os_24.04_amd64_intel_42/initrd.gz", b"initrd"),
+            Item::File("casper_notes.txt", b"a file, not a directory"),
+            Item::Dir("efi"),
+        ],
+        &[],
+    );
+    let iso = repack_iso::open(&fixture.image).unwrap();
+    assert_eq!(
+        iso.resolve("casper_*/vmlinuz.efi").unwrap().path,
+        "/casper_pop-os_24.04_amd64_intel_42/vmlinuz.efi"
+    );
+    assert_eq!(
+        iso.resolve("casper_*/initrd.*").unwrap().path,
+        "/casper_pop-os_24.04_amd64_intel_42/initrd.gz"
+    );
+    match iso.resolve("nothing_*/vmlinuz.efi").unwrap_err() {
+        IsoError::NoMatch { others, .. } => assert!(others.is_empty(), "{others:?}"),
+        other => panic!("{other}"),
+    }
+
+    let two = iso_with_two_casper_dirs();
+    let iso = repack_iso::open(&two.image).unwrap();
+    match iso.resolve("casper_*/vmlinuz.efi").unwrap_err() {
+        IsoError::Ambiguous { matches, .. } => {
+            assert_eq!(matches, ["/casper_a", "/casper_b"]);
+        }
+        other => panic!("{other}"),
+    }
+}
+
+fn iso_with_two_casper_dirs() -> Fixture {
+    iso(
+        &[
+            Item::File("casper_a/vmlinuz.efi", b"a"),
+            Item::File("casper_b/vmlinuz.efi", b"b"),
+        ],
+        &[],
+    )
 }

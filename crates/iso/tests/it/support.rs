@@ -97,6 +97,42 @@ pub fn iso(items: &[Item<'_>], extra: &[&str]) -> Fixture {
     Fixture { _dir: dir, image }
 }
 
+/// Builds an image with xorriso's own zisofs compression: every regular file gets the
+/// `--zisofs` filter (xorriso leaves files it cannot shrink, the tiny ones, uncompressed).
+/// `zisofs` is xorriso's `-zisofs` parameter list, e.g. `block_size=64k`.
+pub fn zisofs_iso(items: &[Item<'_>], zisofs: &str) -> Fixture {
+    require_xorriso();
+    let dir = tree(items);
+    let image = dir.path().join("image.iso");
+    let out = Command::new("xorriso")
+        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+        .args(["-report_about", "SORRY", "-padding", "0", "-outdev"])
+        .arg(&image)
+        .args(["-zisofs", &format!("level=9:bpt_target=-1:{zisofs}")])
+        .arg("-map")
+        .arg(dir.path().join("src"))
+        .arg("/")
+        .args([
+            "-find",
+            "/",
+            "-type",
+            "f",
+            "-exec",
+            "set_filter",
+            "--zisofs",
+            "--",
+            "-commit",
+        ])
+        .output()
+        .expect("run xorriso");
+    assert!(
+        out.status.success(),
+        "xorriso failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Fixture { _dir: dir, image }
+}
+
 /// Builds a large image (sparse input) with xorriso writing to stdout, storing it sparsely
 /// (all-zero 64 KiB blocks become holes), so a > 4 GiB image costs seconds, not gigabytes.
 pub fn sparse_iso(items: &[Item<'_>], sparse: &[(&str, u64, &[u8])], extra: &[&str]) -> Fixture {
@@ -227,6 +263,48 @@ pub fn set_rr_name(image: &mut [u8], rec: usize, name: &[u8]) {
         "replacement NM name must keep the length"
     );
     image[nm + 5..nm + 5 + name.len()].copy_from_slice(name);
+}
+
+/// Offset of the one zisofs file header in `image` (the start of a compressed file).
+pub fn zisofs_start(image: &[u8]) -> usize {
+    const MAGIC: [u8; 8] = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
+    let hits: Vec<usize> = image
+        .windows(8)
+        .enumerate()
+        .filter(|(_, w)| *w == MAGIC)
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(hits.len(), 1, "zisofs header found {} times", hits.len());
+    hits[0]
+}
+
+/// Block pointer `index` of the one compressed file.
+pub fn zisofs_pointer(image: &[u8], index: usize) -> u32 {
+    get32(image, zisofs_start(image) + 16 + 4 * index)
+}
+
+pub fn set_zisofs_pointer(image: &mut [u8], index: usize, value: u32) {
+    let at = zisofs_start(image) + 16 + 4 * index;
+    image[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+/// Sets the uncompressed size of the compressed file with record `iso_name` in its `ZF`
+/// entry and, when `header` is set, in its own zisofs header too (a consistent lie).
+pub fn set_zisofs_size(image: &mut [u8], iso_name: &str, size: u32, header: bool) {
+    let zf = susp_field(image, record(image, iso_name), b"ZF");
+    put_both32(image, zf + 8, size);
+    if header {
+        let at = zisofs_start(image) + 8;
+        image[at..at + 4].copy_from_slice(&size.to_le_bytes());
+    }
+}
+
+/// Sets log2 of the block size in the `ZF` entry and the file header.
+pub fn set_zisofs_block_log2(image: &mut [u8], iso_name: &str, log2: u8) {
+    let zf = susp_field(image, record(image, iso_name), b"ZF");
+    image[zf + 7] = log2;
+    let at = zisofs_start(image) + 13;
+    image[at] = log2;
 }
 
 /// Root directory extent (sector) from the primary volume descriptor.
