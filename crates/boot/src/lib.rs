@@ -7,34 +7,39 @@
 //! base initrd through [`BaseInitrd`] to adapt to the upstream version they patch.
 //!
 //! Families: [`LiveBoot`] (Debian live-boot), [`Casper`] (Ubuntu), [`Dracut`] (dmsquash-live
-//! and livenet), [`Archiso`] (Arch) and [`Miso`] (Manjaro). Every hook but live-boot's shares
-//! one shell library ([`HOOK_COMMON`]) that fetches each part listed in the baked rootfs list
-//! (no probing), follows redirects, checks size and sha256 before use, joins parts in a tmpfs
-//! sized from the list, and reports a failure as one `repack: <what failed> <url>` line on
-//! the console. Hooks use only what the upstream initrd has; a family refuses (with
+//! and livenet), and the two mkinitcpio families [`mkinitcpio::ARCHISO`] (Arch) and
+//! [`mkinitcpio::MISO`] (Manjaro). Every hook shares one shell library ([`HOOK_COMMON`]) that
+//! fetches each part listed in the baked rootfs list (no probing), follows redirects, checks
+//! size and sha256 before use, joins parts in a tmpfs sized from the list, and on a failure
+//! prints one `repack: <what failed> <url>` line on the console and ends the boot with a
+//! kernel panic, so no family goes on searching, prompting or booting something else, and
+//! `panic=N` reboots. Hooks use only what the upstream initrd has; a family refuses (with
 //! [`BootError::MissingTool`]) an initrd that lacks a tool its hook needs.
+//!
+//! Each family's hook obeys the rules its init system applies to hooks (executable bits,
+//! ORDER files, sourced or executed, environment and working directory): they are listed,
+//! with their sources, in [`init_rules`], and the hook tests' reconstructions enforce them.
 //!
 //! This crate writes nothing: the initrd crate encodes the overlay, the assemble stage
 //! publishes the files.
 
-pub mod archiso;
 mod base_initrd;
 pub mod casper;
 pub mod dracut;
+pub mod init_rules;
 pub mod live_boot;
-pub mod miso;
+pub mod mkinitcpio;
 mod rootfs_list;
 
 use repack_core::{BootFamilyKind, ManifestFile};
 
-pub use archiso::Archiso;
 pub use casper::Casper;
 pub use dracut::Dracut;
 pub use live_boot::LiveBoot;
-pub use miso::Miso;
+pub use mkinitcpio::Mkinitcpio;
 pub use rootfs_list::{ROOTFS_LIST_PATH, render_rootfs_list};
 
-/// Shell helpers shared by the casper, dracut, archiso and miso hooks (fetch, check, join).
+/// Shell helpers shared by every family's hook (fetch, check, join, fail, stop).
 pub const HOOK_COMMON: &str = include_str!("hooks/common.sh");
 
 /// One file to add to the initrd. Invariant: `path` is relative (no leading `/`), normalised.
@@ -64,6 +69,9 @@ pub trait BaseInitrd {
 pub struct BootInputs<'a> {
     /// Root filesystem images in stacking order, with their parts as published.
     pub rootfs: &'a [ManifestFile],
+    /// The family's own side files published beside the images ([`BootFamily::side_files`]
+    /// that the ISO has); the hook fetches and checks them with the images.
+    pub side_files: &'a [ManifestFile],
     /// Size of the upstream initrd (it is unpacked into RAM at boot).
     pub initrd_size: u64,
     /// Extra arguments from the recipe, appended after the family's own.
@@ -128,6 +136,13 @@ impl BootError {
 pub trait BootFamily {
     fn kind(&self) -> BootFamilyKind;
     fn plan(&self, inputs: &BootInputs<'_>) -> Result<BootPlan, BootError>;
+
+    /// Names of the family's own files that sit beside root image `image` (a file name) on
+    /// upstream media and that its init reads on request, e.g. archiso's `airootfs.sha512`.
+    /// The pipeline publishes those the ISO has, unchanged. None by default.
+    fn side_files(&self, _image: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The family implementation for `kind`.
@@ -136,8 +151,8 @@ pub fn family(kind: BootFamilyKind) -> Result<&'static dyn BootFamily, BootError
         BootFamilyKind::LiveBoot => Ok(&LiveBoot),
         BootFamilyKind::Casper => Ok(&Casper),
         BootFamilyKind::Dracut => Ok(&Dracut),
-        BootFamilyKind::Archiso => Ok(&Archiso),
-        BootFamilyKind::Miso => Ok(&Miso),
+        BootFamilyKind::Archiso => Ok(&mkinitcpio::ARCHISO),
+        BootFamilyKind::Miso => Ok(&mkinitcpio::MISO),
     }
 }
 

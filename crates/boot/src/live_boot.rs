@@ -1,17 +1,20 @@
 //! Debian live-boot (Debian Live, Kali, Parrot, grml, Clonezilla).
 //!
-//! live-boot sources every `/lib/live/boot/????-*` file in order, so our hook
-//! `9999-repack.sh` comes after the stock `9990-*` components and redefines `do_httpmount`
-//! alone: `boot=live fetch=<base>/<first image>` then downloads every image and part listed
-//! in the baked rootfs list, sha256-checked, into a sized tmpfs. Nothing upstream is replaced.
+//! live-boot sources every `/lib/live/boot/????-*` file in order (see
+//! [`crate::init_rules`]), so our hook `9999-repack.sh` comes after the stock `9990-*`
+//! components and redefines `do_httpmount` alone: `boot=live fetch=<base>/<first image>` then
+//! downloads every image and part listed in the baked rootfs list, sha256-checked, into a
+//! sized tmpfs, with the shared helpers every family uses. Nothing upstream is replaced.
 
+use crate::base_initrd::{hook_script, require_command, require_sha256};
 use crate::{
     BaseInitrd, BootError, BootFamily, BootInputs, BootPlan, OverlayFile, ROOTFS_LIST_PATH,
     ram_needed_mib, render_rootfs_list,
 };
 use repack_core::BootFamilyKind;
 
-/// The hook script, sourced by live-boot's `/bin/live-boot`.
+/// The family part of the hook (the shared helpers go before it), sourced by live-boot's
+/// `/bin/live-boot`.
 pub const HOOK: &str = include_str!("hooks/live-boot-9999-repack.sh");
 /// The hook's file name; it sorts after every stock component.
 pub const HOOK_NAME: &str = "9999-repack.sh";
@@ -31,6 +34,8 @@ impl BootFamily for LiveBoot {
 
     fn plan(&self, inputs: &BootInputs<'_>) -> Result<BootPlan, BootError> {
         let component_dir = find_component_dir(inputs.base)?;
+        require_command(inputs.base, BootFamilyKind::LiveBoot, "wget")?;
+        require_sha256(inputs.base, BootFamilyKind::LiveBoot)?;
         let first = inputs.rootfs.first().ok_or(BootError::NotThisFamily {
             family: BootFamilyKind::LiveBoot,
             reason: "no root filesystem image to fetch".to_owned(),
@@ -46,7 +51,7 @@ impl BootFamily for LiveBoot {
                 OverlayFile {
                     path: format!("{component_dir}/{HOOK_NAME}"),
                     mode: 0o644,
-                    contents: HOOK.as_bytes().to_vec(),
+                    contents: hook_script("#!/bin/sh", HOOK),
                 },
                 OverlayFile {
                     path: ROOTFS_LIST_PATH.to_owned(),

@@ -136,16 +136,26 @@ pub async fn boot(spec: &BootSpec) -> Result<BootReport, BootGateError> {
     );
     let started = Instant::now();
     let mut child = qemu::spawn(&plan)?;
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     let stderr_task = tokio::spawn(read_bounded(stderr, MAX_STDERR));
 
     let watched = tokio::time::timeout(
         spec.timeout,
-        watch(stdout, &mut log, &Classifier::new(&spec.marker)),
+        watch(&mut stdout, &mut log, &Classifier::new(&spec.marker)),
     )
     .await;
     let duration = started.elapsed();
+    let mut watched = watched;
+    if let Ok(Ok(Watched::Verdict(Verdict::Fail(_), _))) = &watched
+        && !spec.after_failure.is_zero()
+    {
+        // Log what follows the failure; QEMU exiting (-no-reboot after a panic) ends it early.
+        let rest = tokio::time::timeout(spec.after_failure, tokio::io::copy(&mut stdout, &mut log));
+        if let Ok(Err(error)) = rest.await {
+            watched = Ok(Err(BootGateError::Console(error)));
+        }
+    }
     let (outcome, still_running) = match watched {
         Ok(Ok(Watched::Verdict(Verdict::Pass, line))) => {
             (BootOutcome::Passed { marker_line: line }, true)

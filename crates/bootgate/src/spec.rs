@@ -69,6 +69,10 @@ pub struct BootSpec {
     pub marker: String,
     /// Receives every byte of the serial console as it arrives (created or truncated).
     pub console_log: PathBuf,
+    /// After a failure line, how long to keep logging the console (until QEMU exits at the
+    /// latest), so the log shows what the guest did next: a kernel panic, a prompt, a search.
+    /// Zero stops at the failure line.
+    pub after_failure: Duration,
 }
 
 impl BootSpec {
@@ -89,6 +93,7 @@ impl BootSpec {
             extra_kernel_args: Vec::new(),
             marker: DEFAULT_MARKER.to_owned(),
             console_log: console_log.into(),
+            after_failure: Duration::ZERO,
         }
     }
 

@@ -9,8 +9,10 @@
 # as <tmpfs>/casper/<layer>, checks each part's size and sha256, joins the parts, and writes
 # LIVEMEDIA=<tmpfs> into /conf/param.conf: casper's find_livefs then takes that directory
 # (skipping its UUID check) and stacks the layers from LAYERFS_PATH as usual.
-# Any failure prints one line `repack: <what failed> <url>` on the console, unmounts the
-# tmpfs and exits 1; casper then finds no live medium and stops.
+# Any failure prints one line `repack: <what failed> <url>` on the console and ends the boot
+# with a kernel panic (repack_fatal): casper would otherwise go on searching for other media
+# and then wait at its "Attempt interactive netboot from a URL?" prompt, and a premount
+# script is a child process that cannot stop it any other way.
 
 case "${1:-}" in
 	prereqs)
@@ -45,22 +47,14 @@ repack_main ()
 	repack_base="${repack_base%/}/"
 	if [ ! -r "${repack_list}" ]
 	then
-		repack_fail "rootfs list missing in the initrd" "${repack_list}"
-		return 1
+		repack_fatal "rootfs list missing in the initrd" "${repack_list}"
 	fi
 
 	repack_root=/run/repack
-	if ! repack_mount_tmpfs "${repack_root}"
-	then
-		return 1
-	fi
+	repack_mount_tmpfs "${repack_root}" || repack_stop
 	repack_media="${repack_root}/${LIVE_MEDIA_PATH:-casper}"
 	mkdir -p "${repack_media}"
-	if ! repack_fetch_all "${repack_media}"
-	then
-		umount "${repack_root}"
-		return 1
-	fi
+	repack_fetch_all "${repack_media}" || repack_stop
 	{
 		echo "LIVEMEDIA=${repack_root}"
 		echo "export LIVEMEDIA"

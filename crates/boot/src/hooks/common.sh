@@ -31,9 +31,53 @@ repack_fail ()
 	return 1
 }
 
-# Progress, to the family's own log.
+# Where the kernel takes SysRq requests (`c` crashes it). Every family's kernel has magic
+# SysRq built in, and writes here are allowed whatever kernel.sysrq says.
+repack_sysrq=/proc/sysrq-trigger
+
+# The one failure line, then the end of this boot. After a hook failure no family may go on
+# searching other media, prompting or booting something else, and each family's own fatal
+# path ends at a prompt: casper asks "Attempt interactive netboot from a URL?" whatever
+# panic= says; mkinitcpio always starts launch_interactive_shell; initramfs-tools' panic and
+# dracut's emergency shell prompt unless configured otherwise. Hooks run as child processes
+# (casper's premount scripts, dracut's netroot handler) cannot stop their parent at all.
+# A kernel panic stops every family alike: the console keeps the line and shows the panic,
+# and the kernel's own `panic=N` reboots after N seconds (negative: at once; absent: the
+# machine stays halted there, never at a prompt).
+repack_fatal ()
+{
+	repack_fail "$@"
+	repack_stop
+}
+
+# The end of this boot after a failure whose line is already printed (see repack_fatal).
+repack_stop ()
+{
+	repack_fail "stopping the boot with a kernel panic (panic=N on the kernel command line reboots)"
+	echo c 2>/dev/null > "${repack_sysrq}"
+	# No SysRq: PID 1 ending panics the kernel too (mkinitcpio and initramfs-tools run hooks
+	# in PID 1's shell); anywhere else, halt here rather than fall through.
+	if [ "$$" = 1 ]
+	then
+		exit 1
+	fi
+	while :
+	do
+		sleep 3600
+	done
+}
+
+# Progress, on the console like a failure line (a download of gigabytes is worth seeing) and
+# in the family's own log.
 repack_log ()
 {
+	for repack_out in /dev/console /dev/kmsg
+	do
+		if [ -w "${repack_out}" ] && echo "repack: $*" >> "${repack_out}" 2>/dev/null
+		then
+			break
+		fi
+	done
 	echo "repack: $*"
 }
 

@@ -8,8 +8,9 @@
 # following redirects, dracut's CA bundle, proxy= and rd.noverifyssl), into a tmpfs at
 # /run/repack sized from that list, checks each part's size and sha256, joins them, and
 # execs dmsquash-live-root on the joined image, exactly where livenetroot would.
-# Any failure prints one line `repack: <what failed> <url>` on the console, unmounts the
-# tmpfs and exits 1; dracut then times out waiting for the root and drops to its shell.
+# Any failure prints one line `repack: <what failed> <url>` on the console and ends the boot
+# with a kernel panic (repack_fatal); dracut would otherwise wait for the root until its
+# initqueue times out and then start its emergency shell.
 
 command -v getarg > /dev/null 2>&1 || . /lib/dracut-lib.sh
 command -v fetch_url > /dev/null 2>&1 || . /lib/url-lib.sh
@@ -36,23 +37,13 @@ repack_main ()
 	repack_image="${repack_root}/${repack_url##*/}"
 	if [ ! -r "${repack_list}" ]
 	then
-		repack_fail "rootfs list missing in the initrd" "${repack_list}"
-		return 1
+		repack_fatal "rootfs list missing in the initrd" "${repack_list}"
 	fi
-	if ! repack_mount_tmpfs "${repack_root}"
-	then
-		return 1
-	fi
-	if ! repack_fetch_all "${repack_root}"
-	then
-		umount "${repack_root}"
-		return 1
-	fi
+	repack_mount_tmpfs "${repack_root}" || repack_stop
+	repack_fetch_all "${repack_root}" || repack_stop
 	if [ ! -f "${repack_image}" ]
 	then
-		repack_fail "root image is not in the rootfs list baked into this initrd" "${repack_url}"
-		umount "${repack_root}"
-		return 1
+		repack_fatal "root image is not in the rootfs list baked into this initrd" "${repack_url}"
 	fi
 	return 0
 }

@@ -1,42 +1,18 @@
-//! casper: runs the real overlay (99repack + rewritten ORDER + rootfs list) under busybox sh
-//! against a reconstruction of casper's side of the interface, read from casper 1.498's
-//! `scripts/casper` (`mountroot`, `find_livefs`, `check_dev`, `setup_overlay`; mirrored on
-//! GitHub as lucasgertke11-bot/casper_modo_antigo) and initramfs-tools' `run_scripts`:
-//! `/conf/conf.d/*` sourced first, `ORDER` sourced (each script a child, `/conf/param.conf`
-//! re-read after each), then `LIVEMEDIA` taken as a directory holding `casper/*.squashfs`
-//! and the layer chain built from `LAYERFS_PATH` by dropping dot-components.
+//! casper: the real overlay (99repack + rewritten ORDER + rootfs list) inside the
+//! initramfs-tools and casper reconstruction of `inits/initramfs_tools.rs` (read from casper's
+//! `scripts/casper`: `mountroot`, `find_livefs`, `check_dev`, `do_interactive_netmount`, and
+//! initramfs-tools' `run_scripts` and `panic`): `/conf/conf.d/*` sourced first, `ORDER` sourced
+//! (each script *executed* as a child, `/conf/param.conf` re-read after each), then
+//! `LIVEMEDIA` taken as a directory holding `casper/*.squashfs` and the layer chain built from
+//! `LAYERFS_PATH` by dropping dot-components, or the search and the netboot question.
 
-use crate::support::{FakeInitrd, Release, Sandbox, blocking, release, serve, still_mounted_check};
+use crate::inits::assert_stopped_by_panic;
+use crate::inits::initramfs_tools::{boot_casper, sandbox};
+use crate::support::{FakeInitrd, Release, blocking, release, serve, still_mounted_check};
 use repack_boot::{BootInputs, BootPlan, family};
 use repack_core::{BootFamilyKind, Sha256Digest};
 
 const STOCK_ORDER: &str = "/scripts/casper-premount/10driver_updates \"$@\"\n[ -e /conf/param.conf ] && . /conf/param.conf\n";
-
-const MOUNTROOT: &str = r#"
-for repack_test_conf in /conf/conf.d/*; do [ -f "$repack_test_conf" ] && . "$repack_test_conf"; done
-LIVE_MEDIA_PATH=casper
-LIVEMEDIA=""
-# initramfs-tools run_scripts with an ORDER file: source it.
-[ -f /scripts/casper-premount/ORDER ] && . /scripts/casper-premount/ORDER
-__CHECK__
-# find_livefs -> check_dev: a LIVEMEDIA directory holding casper/*.squashfs, no UUID check.
-if [ -z "$LIVEMEDIA" ] || [ ! -d "$LIVEMEDIA/$LIVE_MEDIA_PATH" ]; then echo "NO LIVEMEDIA"; exit 3; fi
-dir="$LIVEMEDIA/$LIVE_MEDIA_PATH"
-set -- "$dir"/*.squashfs
-[ -e "$1" ] || { echo "NOT A CASPER PATH"; exit 3; }
-# setup_overlay: the layer chain from LAYERFS_PATH, or every image.
-if [ -n "${LAYERFS_PATH:-}" ]; then
-    name=${LAYERFS_PATH%.*}; ext=${LAYERFS_PATH##*.}
-    while :; do
-        [ -f "$dir/$name.$ext" ] || { echo "MISSING LAYER $name.$ext"; exit 4; }
-        echo "LAYER $(sha256sum "$dir/$name.$ext")"
-        parent=${name%.*}; [ "$parent" = "$name" ] && break; name=$parent
-    done
-else
-    for image in "$dir"/*.squashfs; do echo "LAYER $(sha256sum "$image")"; done
-fi
-echo "LIVEMEDIA=$LIVEMEDIA"
-"#;
 
 fn base(layer: Option<&str>) -> FakeInitrd {
     let base = FakeInitrd::default()
@@ -57,6 +33,7 @@ fn plan(release: &Release, base: &FakeInitrd) -> BootPlan {
         .unwrap()
         .plan(&BootInputs {
             rootfs: &release.files,
+            side_files: &[],
             initrd_size: 1 << 20,
             extra_args: &[],
             base,
@@ -65,7 +42,17 @@ fn plan(release: &Release, base: &FakeInitrd) -> BootPlan {
 }
 
 fn run(plan: &BootPlan, layer: Option<&str>, base_url: &str) -> crate::support::Run {
-    let sandbox = Sandbox::new();
+    run_with(plan, layer, base_url, "")
+}
+
+fn run_with(
+    plan: &BootPlan,
+    layer: Option<&str>,
+    base_url: &str,
+    extra: &str,
+) -> crate::support::Run {
+    // The stock files first; the plan's own ORDER (applied after them) replaces the stock one.
+    let sandbox = sandbox(plan, base_url, extra);
     sandbox.write(
         "scripts/casper-premount/10driver_updates",
         "#!/bin/sh\necho driver-updates-ran >> /tmp/ran\n",
@@ -79,12 +66,9 @@ fn run(plan: &BootPlan, layer: Option<&str>, base_url: &str) -> crate::support::
             0o644,
         );
     }
-    sandbox.write("conf/param.conf", "", 0o644);
     sandbox.apply(plan);
-    let cmdline = plan.cmdline.replace("{base}", base_url);
-    sandbox.write("proc/cmdline", format!("{cmdline}\n"), 0o444);
     let check = format!("cat /tmp/ran\n{}", still_mounted_check(&["/run/repack"]));
-    sandbox.run(&MOUNTROOT.replace("__CHECK__", &check))
+    boot_casper(&sandbox, &check)
 }
 
 fn layer_lines(release: &Release, names: &[&str]) -> Vec<String> {
@@ -162,19 +146,28 @@ async fn single_image_releases_without_a_default_layer_follow_redirects() {
 }
 
 #[tokio::test]
-async fn corrupted_part_prints_one_line_and_leaves_nothing_mounted() {
+async fn corrupted_part_prints_its_line_and_panics_before_casper_searches_or_asks() {
     let release = release(LAYERS, 4096);
     release.corrupt("minimal.squashfs.part2");
     let base = base(Some("minimal.standard.live.squashfs"));
     let plan = plan(&release, &base);
     let port = serve(release.dir.path().to_owned()).await;
     let url = format!("http://127.0.0.1:{port}/rel");
-    let run = blocking(move || run(&plan, Some("minimal.standard.live.squashfs"), &url)).await;
+    // Even with panic=-1, casper itself would ask its netboot question: ours must stop first.
+    let run = blocking(move || {
+        run_with(
+            &plan,
+            Some("minimal.standard.live.squashfs"),
+            &url,
+            " panic=-1",
+        )
+    })
+    .await;
     assert!(!run.success);
-    assert!(run.output.contains("NO LIVEMEDIA"), "{}", run.output);
-    assert!(!run.output.contains("MOUNTED"), "{}", run.output);
+    assert_stopped_by_panic(&run);
+    assert!(!run.output.contains("LIVEMEDIA="), "{}", run.output);
     let lines = run.repack_lines();
-    assert_eq!(lines.len(), 1, "{}", run.console);
+    assert_eq!(lines.len(), 2, "{}", run.console);
     assert!(
         lines[0].starts_with("repack: sha256 mismatch (got "),
         "{}",
@@ -190,30 +183,45 @@ async fn corrupted_part_prints_one_line_and_leaves_nothing_mounted() {
 }
 
 #[tokio::test]
-async fn missing_part_is_a_download_failure_and_the_script_exits_non_zero() {
+async fn missing_part_is_a_download_failure_and_stops_the_boot() {
     let release = release(LAYERS, 4096);
     release.remove("minimal.standard.squashfs.part2");
     let base = base(Some("minimal.standard.live.squashfs"));
     let plan = plan(&release, &base);
     let port = serve(release.dir.path().to_owned()).await;
     let url = format!("http://127.0.0.1:{port}/rel");
-    let run = blocking(move || {
-        let sandbox = Sandbox::new();
-        sandbox.apply(&plan);
-        sandbox.write("proc/cmdline", plan.cmdline.replace("{base}", &url), 0o444);
-        sandbox.run(&format!(
-            "/scripts/casper-premount/99repack; echo \"EXIT $?\"\ncat /conf/param.conf\n{}",
-            still_mounted_check(&["/run/repack"])
-        ))
-    })
-    .await;
-    assert!(run.output.contains("EXIT 1"), "{}", run.output);
-    assert!(!run.output.contains("LIVEMEDIA"), "{}", run.output);
-    assert!(!run.output.contains("MOUNTED"), "{}", run.output);
+    let run = blocking(move || run(&plan, Some("minimal.standard.live.squashfs"), &url)).await;
+    assert_stopped_by_panic(&run);
     assert_eq!(
-        run.repack_lines(),
-        [format!(
+        run.repack_lines()[0],
+        format!(
             "repack: download failed http://127.0.0.1:{port}/rel/minimal.standard.squashfs.part2"
-        )]
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_premount_script_without_the_executable_bit_never_runs() {
+    // The reconstruction runs ORDER as initramfs-tools does: each line executes its script.
+    // Without 0755 the script fails to start and casper goes on to its search and question.
+    let release = release(&[("filesystem.squashfs", 4_000)], 4096);
+    let base = base(None);
+    let mut plan = plan(&release, &base);
+    let hook = plan
+        .overlay
+        .iter_mut()
+        .find(|file| file.path == repack_boot::casper::HOOK_PATH)
+        .unwrap();
+    assert_eq!(hook.mode, 0o755, "ORDER executes premount scripts");
+    hook.mode = 0o644;
+    let port = serve(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, None, &url)).await;
+    assert!(!run.panicked);
+    assert!(
+        run.output
+            .contains("Attempt interactive netboot from a URL?"),
+        "{}",
+        run.output
     );
 }

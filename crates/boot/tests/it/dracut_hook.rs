@@ -1,63 +1,18 @@
-//! dracut: the cmdline hook and `/sbin/repackroot` under busybox sh against a
-//! reconstruction of dracut's side, read from dracut-ng/dracut: `dracut-lib.sh` (`getarg`,
-//! `info`, `warn`, `hookdir`), `source_hook cmdline` sourcing `<hookdir>/cmdline/*.sh` in
-//! name order in one shell, livenet's `29-parse-livenet.sh` (root=live:<url> ->
-//! netroot=livenet:<url>), `45net-lib/netroot.sh` (`handler=$(command -v ${netroot%%:*}root)`
-//! then `$handler <netif> <netroot> <newroot>`), url-lib's `fetch_url URL OUTFILE` (curl
-//! following redirects, failing on HTTP errors) and a `dmsquash-live-root` stub that reports
-//! the file it is handed. Bash is the shell of real dracut initrds; busybox sh is stricter.
+//! dracut: the cmdline hook and `/sbin/repackroot` inside the dracut reconstruction of
+//! `inits/dracut.rs`, against a local server laid out as a repack release.
 
-use crate::support::{
-    FakeInitrd, Release, Run, Sandbox, blocking, release, serve, still_mounted_check,
-};
+use crate::inits::assert_stopped_by_panic;
+use crate::inits::dracut::{base, boot};
+use crate::support::{Release, Run, blocking, release, serve, still_mounted_check};
 use repack_boot::{BootInputs, BootPlan, family};
 use repack_core::{BootFamilyKind, Sha256Digest};
-
-const HOOKDIR: &str = "var/lib/dracut/hooks";
-
-const DRACUT_LIB: &str = r#"
-hookdir=/var/lib/dracut/hooks
-export hookdir
-getarg () {
-    for repack_test_arg in $(cat /proc/cmdline); do
-        case "$repack_test_arg" in "$1"*) echo "${repack_test_arg#"$1"}"; return 0 ;; esac
-    done
-    return 1
-}
-info () { echo "dracut: $*"; }
-warn () { echo "dracut Warning: $*"; }
-source_hook () { for f in "$hookdir/$1"/*.sh; do [ -f "$f" ] && . "$f"; done; }
-"#;
-const URL_LIB: &str = r#"
-fetch_url () { curl --globoff --location --fail --show-error --silent --output "$2" -- "$1"; }
-"#;
-/// livenet's parser, reduced to what it does for an http root.
-const PARSE_LIVENET: &str = r#"
-[ -z "${root:-}" ] && root=$(getarg root=)
-case "$root" in live:http://*|live:https://*) netroot="livenet:${root#live:}"; root=livenet; rootok=1 ;; esac
-"#;
-const DMSQUASH_LIVE_ROOT: &str = "#!/bin/sh\necho \"DMSQUASH-LIVE-ROOT $(sha256sum \"$1\")\"\n";
-const LIVENETROOT: &str = "#!/bin/sh\necho LIVENETROOT RAN\n";
-
-fn base() -> FakeInitrd {
-    FakeInitrd::default()
-        .with("lib/dracut-lib.sh", DRACUT_LIB)
-        .with("lib/url-lib.sh", URL_LIB)
-        .with("sbin/livenetroot", LIVENETROOT)
-        .with("sbin/dmsquash-live-root", DMSQUASH_LIVE_ROOT)
-        .with(
-            &format!("{HOOKDIR}/cmdline/29-parse-livenet.sh"),
-            PARSE_LIVENET,
-        )
-        .with("usr/bin/curl", "\x7fELF")
-        .with("usr/bin/sha256sum", "\x7fELF")
-}
 
 fn plan(release: &Release) -> BootPlan {
     family(BootFamilyKind::Dracut)
         .unwrap()
         .plan(&BootInputs {
             rootfs: &release.files,
+            side_files: &[],
             initrd_size: 1 << 20,
             extra_args: &[],
             base: &base(),
@@ -66,35 +21,7 @@ fn plan(release: &Release) -> BootPlan {
 }
 
 fn run(plan: &BootPlan, base_url: &str) -> Run {
-    let sandbox = Sandbox::new();
-    sandbox.install_host_binary("curl");
-    for (path, contents) in &base().0 {
-        if !path.ends_with("curl") && !path.ends_with("sha256sum") {
-            sandbox.write(path, contents, 0o755);
-        }
-    }
-    sandbox.apply(plan);
-    sandbox.write(
-        "proc/cmdline",
-        format!("{}\n", plan.cmdline.replace("{base}", base_url)),
-        0o444,
-    );
-    let script = format!(
-        r#". /lib/dracut-lib.sh
-source_hook cmdline
-export root netroot
-echo "NETROOT $netroot"
-# netroot.sh, once for each of two interfaces coming up.
-for netif in eth0 eth1; do
-    handler=$(command -v "${{netroot%%:*}}root")
-    [ -n "$handler" ] || {{ echo "No handler for netroot type '$netroot'"; exit 5; }}
-    "$handler" "$netif" "$netroot" /sysroot
-    echo "HANDLER STATUS $?"
-done
-{check}"#,
-        check = still_mounted_check(&["/run/repack"])
-    );
-    sandbox.run(&script)
+    boot(plan, base_url, &still_mounted_check(&["/run/repack"]))
 }
 
 #[tokio::test]
@@ -140,18 +67,18 @@ async fn follows_redirects() {
 }
 
 #[tokio::test]
-async fn corrupted_part_prints_one_line_exits_non_zero_and_unmounts() {
+async fn corrupted_part_prints_its_line_and_panics_before_dracut_gives_up() {
     let release = release(&[("squashfs.img", 10_000)], 4096);
     release.corrupt("squashfs.img.part2");
     let plan = plan(&release);
     let port = serve(release.dir.path().to_owned()).await;
     let url = format!("http://127.0.0.1:{port}/rel");
     let run = blocking(move || run(&plan, &url)).await;
-    assert!(run.output.contains("HANDLER STATUS 1"), "{}", run.output);
+    assert_stopped_by_panic(&run);
+    assert!(!run.output.contains("HANDLER STATUS"), "{}", run.output);
     assert!(!run.output.contains("DMSQUASH-LIVE-ROOT"), "{}", run.output);
-    assert!(!run.output.contains("MOUNTED"), "{}", run.output);
     let lines = run.repack_lines();
-    assert_eq!(lines.len(), 1, "{}", run.console);
+    assert_eq!(lines.len(), 2, "{}", run.console);
     assert!(
         lines[0].starts_with("repack: sha256 mismatch (got "),
         "{}",
@@ -168,11 +95,47 @@ async fn missing_part_is_a_download_failure() {
     let port = serve(release.dir.path().to_owned()).await;
     let url = format!("http://127.0.0.1:{port}/rel");
     let run = blocking(move || run(&plan, &url)).await;
-    assert!(run.output.contains("HANDLER STATUS 1"), "{}", run.output);
+    assert_stopped_by_panic(&run);
     assert_eq!(
-        run.repack_lines(),
-        [format!(
-            "repack: download failed http://127.0.0.1:{port}/rel/squashfs.img.part3"
-        )]
+        run.repack_lines()[0],
+        format!("repack: download failed http://127.0.0.1:{port}/rel/squashfs.img.part3")
     );
+}
+
+#[tokio::test]
+async fn without_the_handler_executable_dracut_finds_no_handler() {
+    // The reconstruction enforces netroot.sh's rule: the handler is an executable in PATH.
+    let release = release(&[("squashfs.img", 5_000)], 4096);
+    let mut plan = plan(&release);
+    let handler = plan
+        .overlay
+        .iter_mut()
+        .find(|file| file.path == repack_boot::dracut::HANDLER_PATH)
+        .unwrap();
+    assert_eq!(handler.mode, 0o755, "dracut executes the netroot handler");
+    handler.mode = 0o644;
+    let port = serve(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert!(!run.success);
+    assert!(!run.output.contains("DMSQUASH-LIVE-ROOT"), "{}", run.output);
+    assert!(run.output.contains("EMERGENCY SHELL"), "{}", run.output);
+}
+
+#[tokio::test]
+async fn a_cmdline_hook_not_named_sh_is_never_sourced() {
+    // source_all only takes `*.sh`: the hook's name must end so, or livenet boots unchecked.
+    let release = release(&[("squashfs.img", 5_000)], 4096);
+    let mut plan = plan(&release);
+    let hook = plan
+        .overlay
+        .iter_mut()
+        .find(|file| file.path.ends_with(repack_boot::dracut::CMDLINE_HOOK_NAME))
+        .unwrap();
+    assert!(hook.path.ends_with(".sh"));
+    hook.path = hook.path.trim_end_matches(".sh").to_owned();
+    let port = serve(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert!(run.output.contains("LIVENETROOT RAN"), "{}", run.output);
 }

@@ -1,184 +1,158 @@
-//! Runs `9999-repack.sh` under busybox sh, the shell of Debian's initrds, against a local
-//! HTTP server: parts are fetched in order, joined and checked; failures print the one line.
+//! live-boot: the overlay's `9999-repack.sh` inside the initramfs-tools and live-boot
+//! reconstruction of `inits/initramfs_tools.rs` (components `/lib/live/boot/????-*` sourced
+//! in glob order into one shell, `do_netmount` → `do_httpmount` for `fetch=`, `panic` when it
+//! fails), with a real tmpfs, against a local HTTP server: parts are fetched in order, joined
+//! and checked; failures print their line and stop the boot.
 
-use crate::support::{Release, release, serve};
-use repack_boot::render_rootfs_list;
-use std::path::PathBuf;
-use std::process::Command;
+use crate::inits::assert_stopped_by_panic;
+use crate::inits::initramfs_tools::boot_live;
+use crate::support::{FakeInitrd, Release, Run, blocking, release, serve};
+use repack_boot::{BootInputs, BootPlan, family};
+use repack_core::{BootFamilyKind, Sha256Digest};
 
-const APPLETS: &[&str] = &[
-    "sh",
-    "wget",
-    "sha256sum",
-    "wc",
-    "cat",
-    "mv",
-    "rm",
-    "mkdir",
-    "echo",
-];
-
-struct HookRun {
-    success: bool,
-    console: String,
-    mounts: String,
-    medium: PathBuf,
-    _sandbox: tempfile::TempDir,
+fn plan(release: &Release) -> BootPlan {
+    let base = FakeInitrd::default()
+        .with(
+            "lib/live/boot/9990-mount-http.sh",
+            "do_httpmount () { :; }\n",
+        )
+        .with_busybox("usr/bin/busybox", &["sh", "sha256sum", "wget"]);
+    family(BootFamilyKind::LiveBoot)
+        .unwrap()
+        .plan(&BootInputs {
+            rootfs: &release.files,
+            side_files: &[],
+            initrd_size: 1 << 20,
+            extra_args: &[],
+            base: &base,
+        })
+        .unwrap()
 }
 
-/// Runs the hook the way live-boot does: source every component, then call do_httpmount.
-fn run_hook(list: &str, fetch: &str) -> HookRun {
-    let busybox = which("busybox");
-    let sandbox = tempfile::tempdir().unwrap();
-    let bin = sandbox.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    for applet in APPLETS {
-        std::os::unix::fs::symlink(&busybox, bin.join(applet)).unwrap();
-    }
-    let hook = sandbox.path().join("9999-repack.sh");
-    std::fs::write(&hook, repack_boot_hook()).unwrap();
-    let list_path = sandbox.path().join("rootfs.list");
-    std::fs::write(&list_path, list).unwrap();
-    let medium = sandbox.path().join("run/live/medium");
-    let console = sandbox.path().join("console");
-    std::fs::write(&console, "").unwrap();
-    let mounts = sandbox.path().join("mounts");
-    // live-boot's interface: these variables are set by 0001-init-vars.sh and the cmdline.
-    let script = format!(
-        r#"
-mount () {{ echo "mount $*" >> "{mounts}"; }}
-umount () {{ echo "umount $*" >> "{mounts}"; }}
-mountpoint="{medium}"
-LIVE_MEDIA_PATH=live
-FETCH="{fetch}"
-. "{hook}"
-do_httpmount
-"#,
-        mounts = mounts.display(),
-        medium = medium.display(),
-        hook = hook.display(),
-    );
-    let status = Command::new(&busybox)
-        .arg("sh")
-        .arg("-c")
-        .arg(script)
-        .env_clear()
-        .env("PATH", &bin)
-        .env("REPACK_LIST", &list_path)
-        .env("REPACK_CONSOLE", &console)
-        .status()
-        .unwrap();
-    HookRun {
-        success: status.success(),
-        console: std::fs::read_to_string(&console).unwrap(),
-        mounts: std::fs::read_to_string(&mounts).unwrap_or_default(),
-        medium,
-        _sandbox: sandbox,
-    }
+/// Boots with `fetch=` pointing below `base_url` (the plan's own command line).
+fn run(plan: &BootPlan, base_url: &str) -> Run {
+    boot_live(plan, base_url, "")
 }
 
-fn repack_boot_hook() -> &'static str {
-    repack_boot::live_boot::HOOK
+fn image_lines(release: &Release) -> Vec<String> {
+    let mut lines: Vec<String> = release
+        .originals
+        .iter()
+        .map(|(name, data)| {
+            format!(
+                "IMAGE {}  /run/live/medium/live/{name}",
+                Sha256Digest::of(data)
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
-fn which(tool: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join(tool))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("`{tool}` is not installed (apt-get install busybox-static)"))
-}
-
-async fn blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(job).await.unwrap()
-}
-
-fn assert_images_match(run: &HookRun, release: &Release) {
-    for (name, data) in &release.originals {
-        let got = std::fs::read(run.medium.join("live").join(name)).unwrap();
-        assert!(got == *data, "{name} differs after joining its parts");
-    }
-    assert!(!run.medium.join("live/.repack-part").exists());
+fn images_seen(run: &Run) -> Vec<String> {
+    let mut lines: Vec<String> = run
+        .output
+        .lines()
+        .filter(|line| line.starts_with("IMAGE "))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
 }
 
 #[tokio::test]
-async fn fetches_every_part_of_every_image_and_joins_them() {
+async fn fetches_every_part_of_every_image_and_joins_them_where_live_boot_looks() {
     let release = release(
         &[("filesystem.squashfs", 10_000), ("extra.squashfs", 2_500)],
         4096,
     );
     assert_eq!(release.files[0].parts.len(), 3);
+    let plan = plan(&release);
     let port = serve(release.dir.path().to_owned()).await;
-    let list = render_rootfs_list(&release.files).unwrap();
-    let fetch = format!("http://127.0.0.1:{port}/rel/filesystem.squashfs");
-    let run = blocking(move || run_hook(&list, &fetch)).await;
-    assert!(run.success, "hook failed: {}", run.console);
-    assert_images_match(&run, &release);
-    // One tmpfs sized for 12,500 bytes of images + the largest part (4096) + 16 MiB.
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert!(run.success, "{}\n{}", run.output, run.console);
     assert!(
-        run.mounts.contains(&format!(
-            "-t tmpfs -o size={},mode=0755",
-            12_500 + 4096 + 16_777_216
-        )),
+        !run.output.contains("STOCK do_httpmount RAN"),
         "{}",
-        run.mounts
+        run.output
     );
+    assert_eq!(images_seen(&run), image_lines(&release));
+    assert!(run.output.contains("SWITCH_ROOT"), "{}", run.output);
+    // Progress reaches the console (live-boot's own output goes to boot.log).
+    let progress = run.progress_lines();
     assert!(
+        progress[0].starts_with("repack: fetching 12500 bytes in 4 part(s)"),
+        "{}",
         run.console
-            .contains("repack: fetching 12500 bytes in 4 part(s)")
     );
+    assert_eq!(progress[1], "repack: root filesystem verified");
+    assert!(run.repack_lines().is_empty(), "{}", run.console);
+    assert!(!run.panicked);
+}
+
+#[test]
+fn the_component_sorts_after_the_stock_ones_and_needs_no_executable_bit() {
+    let release = release(&[("filesystem.squashfs", 1_000)], 4096);
+    let plan = plan(&release);
+    let hook = &plan.overlay[0];
+    assert_eq!(hook.path, "lib/live/boot/9999-repack.sh");
+    assert!("9999-repack.sh" > "9990-mount-http.sh" && "9999-repack.sh" > "9990-toram-todisk.sh");
 }
 
 #[tokio::test]
 async fn follows_redirects() {
     let release = release(&[("filesystem.squashfs", 5_000)], 4096);
+    let plan = plan(&release);
     let port = serve(release.dir.path().to_owned()).await;
-    let list = render_rootfs_list(&release.files).unwrap();
-    let fetch = format!("http://127.0.0.1:{port}/moved/filesystem.squashfs");
-    let run = blocking(move || run_hook(&list, &fetch)).await;
-    assert!(run.success, "hook failed: {}", run.console);
-    assert_images_match(&run, &release);
+    let url = format!("http://127.0.0.1:{port}/moved");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert!(run.success, "{}\n{}", run.output, run.console);
+    assert_eq!(images_seen(&run), image_lines(&release));
 }
 
 #[tokio::test]
-async fn corrupted_part_stops_with_one_clear_line_and_unmounts() {
+async fn corrupted_part_prints_its_line_and_panics_before_live_boot_does() {
     let release = release(&[("filesystem.squashfs", 10_000)], 4096);
-    let part2 = release.dir.path().join("filesystem.squashfs.part2");
-    let mut bytes = std::fs::read(&part2).unwrap();
-    bytes[100] ^= 0xff;
-    std::fs::write(&part2, bytes).unwrap();
+    release.corrupt("filesystem.squashfs.part2");
+    let plan = plan(&release);
     let port = serve(release.dir.path().to_owned()).await;
-    let list = render_rootfs_list(&release.files).unwrap();
-    let fetch = format!("http://127.0.0.1:{port}/rel/filesystem.squashfs");
-    let run = blocking(move || run_hook(&list, &fetch)).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
     assert!(!run.success);
-    let url = format!("http://127.0.0.1:{port}/rel/filesystem.squashfs.part2");
-    let line = run
-        .console
-        .lines()
-        .find(|line| line.contains("mismatch"))
-        .unwrap_or_else(|| panic!("no failure line in {:?}", run.console));
-    assert!(line.starts_with("repack: sha256 mismatch"), "{line}");
-    assert!(line.ends_with(&url), "{line}");
-    assert!(run.mounts.contains("umount"), "{}", run.mounts);
+    assert_stopped_by_panic(&run);
+    assert!(
+        !run.output.contains("Unable to find a live file system"),
+        "{}",
+        run.output
+    );
+    let lines = run.repack_lines();
+    assert!(
+        lines[0].starts_with("repack: sha256 mismatch"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with(&format!(
+            "http://127.0.0.1:{port}/rel/filesystem.squashfs.part2"
+        )),
+        "{}",
+        lines[0]
+    );
 }
 
 #[tokio::test]
 async fn missing_part_is_a_download_failure_naming_the_url() {
     let release = release(&[("filesystem.squashfs", 10_000)], 4096);
-    std::fs::remove_file(release.dir.path().join("filesystem.squashfs.part3")).unwrap();
+    release.remove("filesystem.squashfs.part3");
+    let plan = plan(&release);
     let port = serve(release.dir.path().to_owned()).await;
-    let list = render_rootfs_list(&release.files).unwrap();
-    let fetch = format!("http://127.0.0.1:{port}/rel/filesystem.squashfs");
-    let run = blocking(move || run_hook(&list, &fetch)).await;
-    assert!(!run.success);
-    let url = format!("http://127.0.0.1:{port}/rel/filesystem.squashfs.part3");
-    assert!(
-        run.console
-            .contains(&format!("repack: download failed {url}")),
-        "{}",
-        run.console
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert_stopped_by_panic(&run);
+    assert_eq!(
+        run.repack_lines()[0],
+        format!("repack: download failed http://127.0.0.1:{port}/rel/filesystem.squashfs.part3")
     );
 }
 
@@ -188,14 +162,36 @@ async fn truncated_part_is_a_size_mismatch() {
     let part = release.dir.path().join("filesystem.squashfs");
     let bytes = std::fs::read(&part).unwrap();
     std::fs::write(&part, &bytes[..1000]).unwrap();
+    let plan = plan(&release);
     let port = serve(release.dir.path().to_owned()).await;
-    let list = render_rootfs_list(&release.files).unwrap();
-    let fetch = format!("http://127.0.0.1:{port}/rel/filesystem.squashfs");
-    let run = blocking(move || run_hook(&list, &fetch)).await;
-    assert!(!run.success);
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert_stopped_by_panic(&run);
     assert!(
+        run.repack_lines()[0].starts_with("repack: size mismatch (1000 bytes, expected 4096)"),
+        "{}",
         run.console
-            .contains("repack: size mismatch (1000 bytes, expected 4096)"),
+    );
+}
+
+#[tokio::test]
+async fn a_list_that_disagrees_with_the_server_fails_on_size() {
+    // A list claiming a smaller part than the server sends fails on that part's size.
+    let release = release(&[("filesystem.squashfs", 9_000)], 4096);
+    let mut plan = plan(&release);
+    let list = plan
+        .overlay
+        .iter_mut()
+        .find(|file| file.path == repack_boot::ROOTFS_LIST_PATH)
+        .unwrap();
+    let text = String::from_utf8(list.contents.clone()).unwrap();
+    list.contents = text.replacen(" 4096 ", " 4000 ", 1).into_bytes();
+    let port = serve(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || run(&plan, &url)).await;
+    assert_stopped_by_panic(&run);
+    assert!(
+        run.repack_lines()[0].starts_with("repack: size mismatch (4096 bytes, expected 4000)"),
         "{}",
         run.console
     );

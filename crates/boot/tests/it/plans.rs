@@ -29,13 +29,18 @@ fn rootfs() -> Vec<ManifestFile> {
 
 #[test]
 fn live_boot_plan_adds_hook_and_list_and_fetches_first_image() {
-    let base = FakeInitrd(vec!["usr/lib/live/boot/9990-mount-http.sh"]);
+    let base = FakeInitrd(vec![
+        "usr/lib/live/boot/9990-mount-http.sh",
+        "usr/bin/wget",
+        "usr/bin/sha256sum",
+    ]);
     let rootfs = rootfs();
     let extra = vec!["components".to_owned()];
     let plan = family(BootFamilyKind::LiveBoot)
         .unwrap()
         .plan(&BootInputs {
             rootfs: &rootfs,
+            side_files: &[],
             initrd_size: 50 << 20,
             extra_args: &extra,
             base: &base,
@@ -59,12 +64,17 @@ fn live_boot_plan_adds_hook_and_list_and_fetches_first_image() {
 
 #[test]
 fn live_boot_hook_goes_next_to_the_stock_components_of_older_initrds() {
-    let base = FakeInitrd(vec!["lib/live/boot/9990-mount-http.sh"]);
+    let base = FakeInitrd(vec![
+        "lib/live/boot/9990-mount-http.sh",
+        "bin/wget",
+        "bin/sha256sum",
+    ]);
     let rootfs = rootfs();
     let plan = family(BootFamilyKind::LiveBoot)
         .unwrap()
         .plan(&BootInputs {
             rootfs: &rootfs,
+            side_files: &[],
             initrd_size: 1,
             extra_args: &[],
             base: &base,
@@ -81,6 +91,7 @@ fn live_boot_refuses_an_initrd_without_live_boot() {
         .unwrap()
         .plan(&BootInputs {
             rootfs: &rootfs,
+            side_files: &[],
             initrd_size: 1,
             extra_args: &[],
             base: &base,
@@ -88,6 +99,26 @@ fn live_boot_refuses_an_initrd_without_live_boot() {
         .unwrap_err();
     assert!(matches!(error, BootError::NotThisFamily { .. }), "{error}");
     assert!(error.to_string().contains("9990-mount-http.sh"));
+}
+
+#[test]
+fn live_boot_refuses_an_initrd_that_cannot_fetch() {
+    let base = FakeInitrd(vec!["lib/live/boot/9990-mount-http.sh", "bin/sha256sum"]);
+    let rootfs = rootfs();
+    let error = family(BootFamilyKind::LiveBoot)
+        .unwrap()
+        .plan(&BootInputs {
+            rootfs: &rootfs,
+            side_files: &[],
+            initrd_size: 1,
+            extra_args: &[],
+            base: &base,
+        })
+        .unwrap_err();
+    assert!(
+        matches!(error, BootError::MissingTool { tool: "wget", .. }),
+        "{error}"
+    );
 }
 
 #[test]

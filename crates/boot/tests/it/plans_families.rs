@@ -38,6 +38,7 @@ fn make(
 ) -> Result<BootPlan, BootError> {
     family(kind).unwrap().plan(&BootInputs {
         rootfs,
+        side_files: &[],
         initrd_size: 100 << 20,
         extra_args: extra,
         base,
@@ -271,12 +272,21 @@ fn dracut_boots_exactly_one_image() {
     assert_eq!(error.kind(), "boot-unexpected-rootfs");
 }
 
+/// A mkinitcpio initrd: the hook files and a `/config` naming them in HOOKS, as mkinitcpio's
+/// `parse_config` writes it.
 fn mkinitcpio_base(hooks: &[&str]) -> FakeInitrd {
     hooks
         .iter()
         .fold(FakeInitrd::default(), |base, hook| {
             base.with(&format!("hooks/{hook}"), "")
         })
+        .with(
+            "config",
+            format!(
+                "EARLYHOOKS=\"\"\nHOOKS=\"base udev {}\"\nLATEHOOKS=\"\"\n",
+                hooks.join(" ")
+            ),
+        )
         .with("usr/bin/curl", "")
         .with_busybox("usr/bin/busybox", &["sh", "sha256sum"])
 }
@@ -288,7 +298,7 @@ fn archiso_replaces_only_its_http_hook_file() {
     let plan = make(BootFamilyKind::Archiso, &base, &rootfs, &[]).unwrap();
     assert_eq!(
         paths(&plan),
-        [("hooks/archiso_pxe_http", 0o644), (ROOTFS_LIST_PATH, 0o644)]
+        [("hooks/archiso_pxe_http", 0o755), (ROOTFS_LIST_PATH, 0o644)]
     );
     assert_replaces_only(&plan, &base, &["hooks/archiso_pxe_http"]);
     assert_eq!(
@@ -323,7 +333,7 @@ fn miso_replaces_only_its_http_hook_file_and_fetches_all_images() {
     let plan = make(BootFamilyKind::Miso, &base, &rootfs, &[]).unwrap();
     assert_eq!(
         paths(&plan),
-        [("hooks/miso_pxe_http", 0o644), (ROOTFS_LIST_PATH, 0o644)]
+        [("hooks/miso_pxe_http", 0o755), (ROOTFS_LIST_PATH, 0o644)]
     );
     assert_replaces_only(&plan, &base, &["hooks/miso_pxe_http"]);
     assert_eq!(
@@ -340,4 +350,62 @@ fn miso_replaces_only_its_http_hook_file_and_fetches_all_images() {
     let without_rootfs = vec![image("desktopfs.sfs", &[GIB])];
     let error = make(BootFamilyKind::Miso, &base, &without_rootfs, &[]).unwrap_err();
     assert_eq!(error.kind(), "boot-unexpected-rootfs");
+}
+
+#[test]
+fn mkinitcpio_config_hooks_are_read_as_mkinitcpio_writes_them() {
+    use repack_boot::mkinitcpio::config_hooks;
+    let config = "MODULES=\"loop\"\nEARLYHOOKS=\"\"\nHOOKS=\"base udev archiso archiso_pxe_http\"\nLATEHOOKS=\"archiso_pxe_common\"\n";
+    assert_eq!(
+        config_hooks(config).collect::<Vec<_>>(),
+        ["base", "udev", "archiso", "archiso_pxe_http"]
+    );
+    // LATEHOOKS is not HOOKS: a hook only listed there never has its run_hook called.
+    assert!(!config_hooks(config).any(|hook| hook == "archiso_pxe_common"));
+    assert_eq!(
+        config_hooks("HOOKS=(base archiso_pxe_http)\n").collect::<Vec<_>>(),
+        ["base", "archiso_pxe_http"]
+    );
+}
+
+#[test]
+fn archiso_publishes_its_side_files_through_the_list() {
+    let base = mkinitcpio_base(&["archiso", "archiso_pxe_common", "archiso_pxe_http"]);
+    let rootfs = vec![image("airootfs.sfs", &[GIB])];
+    let side = vec![ManifestFile {
+        role: FileRole::Side,
+        ..image("airootfs.sha512", &[200])
+    }];
+    let plan = family(BootFamilyKind::Archiso)
+        .unwrap()
+        .plan(&BootInputs {
+            rootfs: &rootfs,
+            side_files: &side,
+            initrd_size: 100 << 20,
+            extra_args: &[],
+            base: &base,
+        })
+        .unwrap();
+    let list = String::from_utf8(plan.overlay[1].contents.clone()).unwrap();
+    assert!(
+        list.lines()
+            .any(|line| line.starts_with("airootfs.sha512 airootfs.sha512 200 ")),
+        "{list}"
+    );
+    assert_eq!(
+        family(BootFamilyKind::Archiso)
+            .unwrap()
+            .side_files("airootfs.sfs"),
+        [
+            "airootfs.sha512",
+            "airootfs.sfs.sig",
+            "airootfs.sfs.cms.sig"
+        ]
+    );
+    assert!(
+        family(BootFamilyKind::Casper)
+            .unwrap()
+            .side_files("filesystem.squashfs")
+            .is_empty()
+    );
 }

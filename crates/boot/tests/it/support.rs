@@ -1,8 +1,14 @@
 //! Shared harness for the hook tests: a published release split into parts, an HTTP server
 //! on 127.0.0.1 (with a redirecting path), a fake upstream initrd, and a sandbox root where
-//! a hook runs under busybox sh inside `chroot`, in a user + mount namespace so its tmpfs
-//! and bind mounts are real (a tmpfs sized too small fails as it would at boot) and vanish
-//! with the namespace. `/dev/console` in the sandbox is a plain file the test reads.
+//! a hook runs under busybox sh inside `chroot`, in a user + mount + PID namespace so its
+//! tmpfs and bind mounts are real (a tmpfs sized too small fails as it would at boot) and
+//! vanish with the namespace. `/dev/console` in the sandbox is a plain file the test reads.
+//!
+//! The kernel's panic is played too: the sandbox's `/proc/sysrq-trigger` is a FIFO (never the
+//! host's: `/proc` is not mounted in the sandbox), and a watcher outside the chroot that reads
+//! a `c` from it writes the kernel's panic line to the console and kills every process in the
+//! namespace at once, as a panic stops everything: nothing a family would do after the hook
+//! (search, prompt, boot something else) can run. [`Run::panicked`] says whether it happened.
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -152,6 +158,10 @@ const APPLETS: &[&str] = &[
     "test",
     "[",
     "uname",
+    "sleep",
+    "tr",
+    "tail",
+    "sha512sum",
 ];
 
 pub struct Sandbox {
@@ -160,16 +170,42 @@ pub struct Sandbox {
 
 pub struct Run {
     pub success: bool,
+    /// The hook asked the kernel to panic (SysRq `c`) and everything was stopped there.
+    pub panicked: bool,
     pub console: String,
     pub output: String,
 }
 
+/// What the sandbox's kernel stand-in writes to the console when it panics.
+pub const PANIC_LINE: &str = "Kernel panic - not syncing: sysrq triggered crash";
+
+/// Progress messages the hooks print with the `repack: ` prefix (the boot gate's list,
+/// `repack_bootgate::PROGRESS_PREFIXES`); every other `repack: ` line reports a failure.
+const PROGRESS: &[&str] = &[
+    "fetching ",
+    "root filesystem verified",
+    "casper will boot from ",
+];
+
 impl Run {
-    /// The console lines that start with `repack:`.
+    /// The console lines that report a failure: `repack: <what failed> <url>`, and the stop.
     pub fn repack_lines(&self) -> Vec<&str> {
         self.console
             .lines()
-            .filter(|line| line.starts_with("repack:"))
+            .filter_map(|line| line.strip_prefix("repack: ").map(|rest| (line, rest)))
+            .filter(|(_, rest)| !PROGRESS.iter().any(|progress| rest.starts_with(progress)))
+            .map(|(line, _)| line)
+            .collect()
+    }
+
+    /// The console's progress lines (`repack: fetching …`, `repack: root filesystem verified`).
+    pub fn progress_lines(&self) -> Vec<&str> {
+        self.console
+            .lines()
+            .filter(|line| {
+                line.strip_prefix("repack: ")
+                    .is_some_and(|rest| PROGRESS.iter().any(|progress| rest.starts_with(progress)))
+            })
             .collect()
     }
 }
@@ -179,16 +215,22 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         for sub in [
-            "bin", "sbin", "usr/bin", "usr/sbin", "lib", "dev", "proc", "run", "tmp", "etc", "conf",
+            "bin", "sbin", "usr/bin", "usr/sbin", "lib", "dev", "proc", "run", "tmp", "etc",
+            "conf", "new_root",
         ] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
         }
         std::fs::copy(which("busybox"), root.join("bin/busybox")).unwrap();
+        // In /bin and /usr/bin: mkinitcpio's PATH has no /bin (on Arch it is a symlink).
         for applet in APPLETS {
             std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+            std::os::unix::fs::symlink("/bin/busybox", root.join("usr/bin").join(applet)).unwrap();
         }
         std::fs::write(root.join("dev/console"), "").unwrap();
         std::fs::write(root.join("dev/null"), "").unwrap();
+        let fifo = root.join("proc/sysrq-trigger");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo {}", fifo.display());
         Sandbox { dir }
     }
 
@@ -229,22 +271,40 @@ impl Sandbox {
         }
     }
 
-    /// Runs `script` with busybox sh chrooted into the sandbox, in its own user and mount
-    /// namespaces (host /dev/null bound in), with the hooks' PATH.
-    pub fn run(&self, script: &str) -> Run {
-        let outer = r#"busybox mount -o bind /dev/null "$1/dev/null" && exec busybox chroot "$1" /bin/sh -c "$2""#;
-        let output = Command::new("unshare")
-            .args(["--user", "--map-root-user", "--mount"])
+    /// Runs `script` with busybox sh chrooted into the sandbox (working directory `/`), in
+    /// its own user, mount and PID namespaces (host /dev/null bound in), with `path` as PATH,
+    /// while the kernel stand-in watches `/proc/sysrq-trigger`.
+    pub fn run_with_path(&self, script: &str, path: &str) -> Run {
+        // The outer shell is PID 1 of the namespace: when it exits, the kernel kills the rest.
+        let outer = r#"
+busybox mount -o bind /dev/null "$1/dev/null" || exit 90
+(
+    if read -r key < "$1/proc/sysrq-trigger" && [ "$key" = c ]; then
+        echo "$3" >> "$1/dev/console"
+        : > "$1/.panicked"
+        kill -KILL -1
+    fi
+) &
+cd "$1" && PATH="$4" busybox chroot "$1" /bin/sh -c "cd / && $2"
+"#;
+        // A hook that neither finishes nor panics (e.g. halted in its fallback loop) is
+        // killed after a minute, and the test fails on what it did not print.
+        let output = Command::new("timeout")
+            .args(["--signal=KILL", "60", "unshare"])
+            .args(["--user", "--map-root-user", "--mount", "--pid", "--fork"])
             .arg(which("busybox"))
             .args(["sh", "-c", outer, "outer"])
             .arg(self.dir.path())
             .arg(script)
+            .arg(PANIC_LINE)
+            .arg(path)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .output()
             .unwrap();
         Run {
             success: output.status.success(),
+            panicked: self.path(".panicked").exists(),
             console: std::fs::read_to_string(self.path("dev/console")).unwrap(),
             output: format!(
                 "{}{}",
@@ -252,6 +312,13 @@ impl Sandbox {
                 String::from_utf8_lossy(&output.stderr)
             ),
         }
+    }
+}
+
+impl Sandbox {
+    /// [`Sandbox::run_with_path`] with the PATH of initramfs-tools and dracut initrds.
+    pub fn run(&self, script: &str) -> Run {
+        self.run_with_path(script, "/usr/sbin:/usr/bin:/sbin:/bin")
     }
 }
 
