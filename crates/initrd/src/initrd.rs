@@ -14,13 +14,14 @@ use crate::decode::{self, Budget, DecodeStop};
 use crate::encode::Codec;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::lint::{self, Finding, LintReport};
+use crate::lint::{self, Finding, LintOptions, LintReport};
 use crate::machine::{Machine, Mode, Outcome, RawEntry, Sink};
 use crate::model::{Fate, Model, NodeKind};
 use crate::overlay::{Adaptation, Overlay};
 use crate::segment::{Fault, Segment, SegmentKind};
+use crate::size::UnpackedSize;
 use crate::source::Source;
-use crate::split::{self, Record, Scan};
+use crate::split::{self, DECODE_LIMIT, OnLimit, Record, Scan};
 
 /// The alignment the overlay member is placed at (what iPXE pads each initrd to).
 pub const APPEND_ALIGN: u64 = 4096;
@@ -178,13 +179,23 @@ impl Initrd {
 
     /// Opens and splits `path`.
     pub fn open_with(path: &Path, limits: Limits) -> Result<Initrd> {
+        Self::open_file(path, limits, OnLimit::Error)
+    }
+
+    /// Opens `path` for [`crate::lint_with`]: a member that decodes past `limits` ends the
+    /// walk with a `decode-limit` fault instead of an error, so the bomb is a finding.
+    pub(crate) fn open_for_lint(path: &Path, limits: Limits) -> Result<Initrd> {
+        Self::open_file(path, limits, OnLimit::Fault)
+    }
+
+    fn open_file(path: &Path, limits: Limits, on_limit: OnLimit) -> Result<Initrd> {
         let open_err = |source| Error::Open {
             path: path.to_path_buf(),
             source,
         };
         let file = std::fs::File::open(path).map_err(open_err)?;
         let len = file.metadata().map_err(open_err)?.len();
-        Self::from_source(Source::File(Arc::new(file), len), limits)
+        Self::from_source(Source::File(Arc::new(file), len), limits, on_limit)
     }
 
     /// Splits the image made of the `(offset, len)` extents of `file`, in order: an initrd
@@ -195,16 +206,20 @@ impl Initrd {
         limits: Limits,
     ) -> Result<Initrd> {
         let len = extents.iter().map(|&(_, len)| len).sum();
-        Self::from_source(Source::Region(Arc::new(file), extents.into(), len), limits)
+        Self::from_source(
+            Source::Region(Arc::new(file), extents.into(), len),
+            limits,
+            OnLimit::Error,
+        )
     }
 
     /// Splits an image held in memory.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>, limits: Limits) -> Result<Initrd> {
-        Self::from_source(Source::Bytes(bytes.into().into()), limits)
+        Self::from_source(Source::Bytes(bytes.into().into()), limits, OnLimit::Error)
     }
 
-    fn from_source(source: Source, limits: Limits) -> Result<Initrd> {
-        let scan = split::scan(&source, &limits)?;
+    fn from_source(source: Source, limits: Limits, on_limit: OnLimit) -> Result<Initrd> {
+        let scan = split::scan(&source, &limits, on_limit)?;
         Ok(Self::from_scan(source, limits, scan))
     }
 
@@ -492,9 +507,44 @@ impl Initrd {
         }
     }
 
-    /// Lints this image by the kernel's rules.
+    /// Lints this image by the kernel's rules, with the default [`LintOptions`].
     pub fn lint(&self) -> LintReport {
-        lint::run(self)
+        lint::run(self, &LintOptions::default())
+    }
+
+    /// Lints this image by the kernel's rules, with `options`.
+    pub fn lint_with(&self, options: &LintOptions) -> LintReport {
+        lint::run(self, options)
+    }
+
+    /// What this image unpacks to: the rootfs's memory once unpacked and at its peak, the
+    /// file data, and the cpio stream decoded (see [`UnpackedSize`]). Computed when the image
+    /// was opened, from the entries' headers: nothing is decoded again.
+    pub fn unpacked_size(&self) -> UnpackedSize {
+        let (files, file_bytes, inodes) = self.model.totals();
+        let newc: u64 = self
+            .scan
+            .segments
+            .iter()
+            .filter(|s| s.kind == SegmentKind::Newc)
+            .map(|s| match &s.fault {
+                Some(f) => f.offset.saturating_sub(s.offset),
+                None => s.len,
+            })
+            .sum();
+        UnpackedSize {
+            stream_bytes: self.scan.decoded_output() + newc,
+            files,
+            file_bytes,
+            inodes,
+            resident_bytes: self.model.resident,
+            peak_bytes: self.model.peak,
+            complete: !self
+                .scan
+                .segments
+                .iter()
+                .any(|s| s.fault.as_ref().is_some_and(|f| f.rule == DECODE_LIMIT)),
+        }
     }
 
     /// Builds what goes after this image to add `overlay` as one member compressed with

@@ -13,8 +13,9 @@
 //! decoded once, however often it is patched and checked), and the patched image is written
 //! as a new file (the base copied unchanged, by the kernel where it can) or in place (only
 //! the appendix is written). [`lint`] reports every way the kernel would silently ignore or
-//! break an image. [`Initrd::open_extents`] reads an image where it lies inside another
-//! file (an initrd inside an ISO).
+//! break an image, and states what it unpacks to ([`UnpackedSize`]: the RAM its rootfs
+//! takes, also from [`Initrd::unpacked_size`]). [`Initrd::open_extents`] reads an image
+//! where it lies inside another file (an initrd inside an ISO).
 //!
 //! Images are untrusted input: parsing is bounds-checked, never panics, and every decoder
 //! counts its output against [`Limits`] (decompression bombs stop with an error). This crate
@@ -34,6 +35,7 @@ mod model;
 pub mod newc;
 mod overlay;
 mod segment;
+mod size;
 mod source;
 mod split;
 #[cfg(any(test, feature = "testing"))]
@@ -46,6 +48,7 @@ pub use initrd::{
     APPEND_ALIGN, AppendReport, Appendix, Entry, EntryKind, EntryStatus, Initrd, TreeEntry,
 };
 pub use limits::Limits;
-pub use lint::{Finding, LintReport, RULES, lint};
+pub use lint::{Finding, LintOptions, LintReport, MAX_UNPACKED_BYTES, RULES, lint, lint_with};
 pub use overlay::{Adaptation, Overlay, SOURCE_DATE_EPOCH};
 pub use segment::{Fault, Segment, SegmentKind};
+pub use size::{INODE_BYTES, PAGE_SIZE, UnpackedSize};

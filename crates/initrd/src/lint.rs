@@ -7,6 +7,13 @@
 //! missing parent, hard links rewritten through a later file, early microcode that is not
 //! in the leading uncompressed archives, names that escape the root). Each rule has a
 //! stable kebab-case id.
+//!
+//! Every report also states what the image unpacks to ([`UnpackedSize`], measured by the
+//! same replay), and flags a rootfs too large to be plausible (`unpacked-too-large`, above
+//! [`LintOptions::max_unpacked_bytes`]): on a machine without room for it the kernel fails
+//! with "write error" and drops everything after. [`lint_with`] also reports a member that
+//! decodes past repack's own [`Limits`] (`decode-limit`) instead of failing, so a
+//! decompression bomb is a finding with its size so far, decoded once and never held.
 
 use std::path::Path;
 
@@ -14,8 +21,11 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::initrd::Initrd;
+use crate::limits::Limits;
 use crate::model::Fate;
-use crate::segment::SegmentKind;
+use crate::segment::{Segment, SegmentKind};
+use crate::size::{UnpackedSize, human};
+use crate::split::{DECODE_LIMIT, Record};
 
 /// Every rule id lint can report, with a one-line description.
 pub const RULES: &[(&str, &str)] = &[
@@ -107,7 +117,52 @@ pub const RULES: &[(&str, &str)] = &[
         "path-escape",
         "a name with `..` components or an absolute path",
     ),
+    (
+        "unpacked-too-large",
+        "the unpacked rootfs needs more RAM than the cap (2 GiB by default): smaller machines fail with \"write error\"",
+    ),
+    (
+        "decode-limit",
+        "a member decodes past repack's limits (a decompression bomb): nothing after it was checked",
+    ),
 ];
+
+/// Default cap on what an image unpacks to ([`UnpackedSize::peak_bytes`]) above which lint
+/// reports `unpacked-too-large`: 2 GiB.
+///
+/// Why 2 GiB: without `root=` the kernel unpacks into tmpfs capped at half of RAM, so a
+/// 2 GiB rootfs needs a 4 GiB machine just to unpack (the compressed image is held too until
+/// the unpacking ends), before the live system fetches its own root image into RAM. Real
+/// initramfs images (initramfs-tools, dracut, mkinitcpio, casper, firmware included) unpack
+/// to tens or a few hundred MiB, so a rootfs past the cap is a mistake or an attack (a
+/// zero-filled file costs a few KiB compressed). Operators who boot larger images on
+/// purpose raise it with [`LintOptions::max_unpacked_bytes`].
+pub const MAX_UNPACKED_BYTES: u64 = 2 << 30;
+
+/// Settings of [`lint_with`] and [`Initrd::lint_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LintOptions {
+    /// The largest rootfs ([`UnpackedSize::peak_bytes`]) not reported as
+    /// `unpacked-too-large`; [`MAX_UNPACKED_BYTES`] by default.
+    pub max_unpacked_bytes: u64,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions {
+            max_unpacked_bytes: MAX_UNPACKED_BYTES,
+        }
+    }
+}
+
+impl LintOptions {
+    /// Sets [`LintOptions::max_unpacked_bytes`].
+    pub fn max_unpacked_bytes(mut self, bytes: u64) -> Self {
+        self.max_unpacked_bytes = bytes;
+        self
+    }
+}
 
 /// One problem, where it is and why it matters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,6 +211,8 @@ impl std::fmt::Display for Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LintReport {
     pub findings: Vec<Finding>,
+    /// What the image unpacks to (lower bounds when `unpacked.complete` is false).
+    pub unpacked: UnpackedSize,
 }
 
 impl LintReport {
@@ -170,20 +227,45 @@ impl LintReport {
     }
 }
 
-/// Opens `path` and lints it.
+/// Opens `path` and lints it with the default [`Limits`] and [`LintOptions`].
 pub fn lint(path: &Path) -> Result<LintReport> {
-    Ok(Initrd::open(path)?.lint())
+    lint_with(path, Limits::default(), &LintOptions::default())
+}
+
+/// Opens `path` and lints it. A member that decodes past `limits` is reported as
+/// `decode-limit` (with [`UnpackedSize::complete`] false) rather than failing; other limits
+/// ([`Limits::max_entries`]) and I/O errors still fail.
+pub fn lint_with(path: &Path, limits: Limits, options: &LintOptions) -> Result<LintReport> {
+    Ok(Initrd::open_for_lint(path, limits)?.lint_with(options))
 }
 
 const MICROCODE_DIR: &str = "kernel/x86/microcode/";
 
-pub(crate) fn run(initrd: &Initrd) -> LintReport {
+/// Where record `r` of segment `seg` is, for a finding: the header's absolute offset in an
+/// uncompressed archive, the member's offset otherwise; and how a message names the place.
+fn locate(seg: &Segment, r: &Record) -> (u64, String) {
+    match seg.kind {
+        SegmentKind::Newc => (r.raw.header_pos, format!("segment {}", seg.index)),
+        _ => (
+            seg.offset,
+            format!(
+                "segment {} ({}) at output byte {}",
+                seg.index,
+                seg.kind.name(),
+                r.raw.header_pos
+            ),
+        ),
+    }
+}
+
+pub(crate) fn run(initrd: &Initrd, options: &LintOptions) -> LintReport {
     let segments = initrd.segments();
     let mut findings: Vec<Finding> = Vec::new();
     for s in segments {
         if let Some(f) = &s.fault {
             let mut msg = f.message.clone();
-            if s.end() > f.offset || s.index + 1 < segments.len() {
+            // A decode-limit fault is where repack stopped, not the kernel; it says so itself.
+            if f.rule != DECODE_LIMIT && (s.end() > f.offset || s.index + 1 < segments.len()) {
                 msg.push_str("; the kernel ignores everything from here to the end of the image");
             }
             findings.push(Finding::new(f.offset, f.rule, msg).segment(s.index));
@@ -204,19 +286,7 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
     for (i, r) in initrd.records().iter().enumerate() {
         let seg = &segments[r.segment];
         let name = String::from_utf8_lossy(&r.raw.name).into_owned();
-        let at = match seg.kind {
-            SegmentKind::Newc => r.raw.header_pos,
-            _ => seg.offset,
-        };
-        let where_ = match seg.kind {
-            SegmentKind::Newc => format!("segment {}", seg.index),
-            _ => format!(
-                "segment {} ({}) at output byte {}",
-                seg.index,
-                seg.kind.name(),
-                r.raw.header_pos
-            ),
-        };
+        let (at, where_) = locate(seg, r);
         let f = |rule, msg: String| {
             Finding::new(at, rule, msg)
                 .segment(seg.index)
@@ -313,8 +383,46 @@ pub(crate) fn run(initrd: &Initrd) -> LintReport {
             .path(path.clone()),
         );
     }
+    let unpacked = initrd.unpacked_size();
+    findings.extend(too_large(initrd, &unpacked, options.max_unpacked_bytes));
     findings.sort_by(|a, b| (a.offset, a.rule).cmp(&(b.offset, b.rule)));
-    LintReport { findings }
+    LintReport { findings, unpacked }
+}
+
+/// `unpacked-too-large`, placed at the entry after which the rootfs first holds more than
+/// `cap`: where a machine with exactly that much room would fail with "write error".
+fn too_large(initrd: &Initrd, unpacked: &UnpackedSize, cap: u64) -> Option<Finding> {
+    if unpacked.peak_bytes <= cap {
+        return None;
+    }
+    let i = initrd.model().occupancy.iter().position(|&o| o > cap)?;
+    let r = &initrd.records()[i];
+    let seg = &initrd.segments()[r.segment];
+    let name = String::from_utf8_lossy(&r.raw.name).into_owned();
+    let (at, where_) = locate(seg, r);
+    let at_least = if unpacked.complete { "" } else { "at least " };
+    let peak = unpacked.peak_bytes;
+    Some(
+        Finding::new(
+            at,
+            "unpacked-too-large",
+            format!(
+                "the unpacked rootfs holds {at_least}{peak} bytes ({}) at its peak, more than the cap of {cap} bytes \
+                 ({}); it passes the cap at entry `{name}` in {where_} ({at_least}{} bytes of data in {} files, {} \
+                 inodes in all). The kernel unpacks into tmpfs capped at half of RAM (ramfs with `root=`): a machine \
+                 with less than {} of RAM fails with \"Initramfs unpacking failed: write error\" and loses the rest of \
+                 this member and every member after it",
+                human(peak),
+                human(cap),
+                unpacked.file_bytes,
+                unpacked.files,
+                unpacked.inodes,
+                human(peak.saturating_mul(2)),
+            ),
+        )
+        .segment(seg.index)
+        .path(name),
+    )
 }
 
 /// At most five paths, then a count.

@@ -8,11 +8,14 @@
 //! table that `TRAILER!!!` resets. Intermediate symlinks are followed (merged-/usr images
 //! put `bin -> usr/bin` in the archive). [`Model`] records what happened to each entry, so
 //! listings can show the effective tree and what was overridden, and lint can flag entries
-//! the kernel drops or hard links it destroys.
+//! the kernel drops or hard links it destroys. The same replay keeps the rootfs's memory
+//! occupancy after every entry (see [`crate::size`] for what the kernel holds), so the
+//! unpacked size and its peak come from the headers alone.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::newc::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::size;
 use crate::split::Record;
 
 pub(crate) type NodeId = usize;
@@ -42,6 +45,8 @@ pub(crate) struct Node {
     pub content: Option<usize>,
     /// Number of directory entries pointing here.
     pub links: u32,
+    /// For files: bytes the kernel wrote into the inode (the last body written to it).
+    pub data: u64,
 }
 
 /// What became of one record.
@@ -112,6 +117,13 @@ pub(crate) struct Model {
     pub replaced_symlinks: Vec<(usize, Option<usize>, String)>,
     /// Per record: the path where it landed (after following directory symlinks).
     pub landed: Vec<Option<String>>,
+    /// Memory the rootfs holds now (during the replay) or at the end: the cost of every
+    /// inode still linked (`size::inode_cost`), the root excluded.
+    pub resident: u64,
+    /// Per record: `resident` right after the kernel applied it.
+    pub occupancy: Vec<u64>,
+    /// The largest value `resident` took.
+    pub peak: u64,
 }
 
 enum Lookup {
@@ -148,15 +160,21 @@ impl Model {
                 record: None,
                 content: None,
                 links: 1,
+                data: 0,
             }],
             fates: vec![Fate::Applied; records.len()],
             shared_overwrites: Vec::new(),
             replaced_symlinks: Vec::new(),
             landed: vec![None; records.len()],
+            resident: 0,
+            occupancy: Vec::with_capacity(records.len()),
+            peak: 0,
         };
         let mut table: HashMap<(u32, u32, u32, u32), Vec<u8>> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
             m.apply(i, r, &mut table);
+            m.peak = m.peak.max(m.resident);
+            m.occupancy.push(m.resident);
         }
         m.keep_lasting_overwrites();
         m
@@ -360,14 +378,58 @@ impl Model {
         }
     }
 
-    fn new_node(&mut self, kind: NodeKind, record: usize) -> NodeId {
+    /// A new inode linked once; `data` is the body written into a file.
+    fn new_node(&mut self, kind: NodeKind, record: usize, data: u64) -> NodeId {
         self.nodes.push(Node {
             kind,
             record: Some(record),
             content: Some(record),
             links: 1,
+            data,
         });
-        self.nodes.len() - 1
+        let id = self.nodes.len() - 1;
+        self.resident += self.cost(id);
+        id
+    }
+
+    /// The unpacked tree in numbers: (regular files, their data bytes, inodes), each inode
+    /// once and the root excluded.
+    pub(crate) fn totals(&self) -> (u64, u64, u64) {
+        let (mut files, mut data, mut inodes) = (0, 0, 0);
+        for node in self.nodes.iter().skip(1).filter(|n| n.links > 0) {
+            inodes += 1;
+            if matches!(node.kind, NodeKind::File) {
+                files += 1;
+                data += node.data;
+            }
+        }
+        (files, data, inodes)
+    }
+
+    /// Memory one inode holds (see [`crate::size`]).
+    fn cost(&self, n: NodeId) -> u64 {
+        let node = &self.nodes[n];
+        match &node.kind {
+            NodeKind::File => size::inode_cost(Some(node.data), None),
+            NodeKind::Symlink(target) => size::inode_cost(None, Some(target.len())),
+            _ => size::inode_cost(None, None),
+        }
+    }
+
+    /// Takes inode `n`'s memory off the total: its last link is gone (the kernel frees it
+    /// and its pages), or its data is about to be replaced.
+    fn release(&mut self, n: NodeId) {
+        let cost = self.cost(n);
+        debug_assert!(self.resident >= cost, "released more than was charged");
+        self.resident = self.resident.saturating_sub(cost);
+    }
+
+    /// A body of `data` bytes is written into file `n` from offset 0, replacing the old one
+    /// (`O_TRUNC`, or `ftruncate` to the new size for a further hard link).
+    fn rewrite(&mut self, n: NodeId, data: u64) {
+        self.release(n);
+        self.nodes[n].data = data;
+        self.resident += self.cost(n);
     }
 
     fn mark_overridden(&mut self, node: NodeId, by: usize) {
@@ -406,6 +468,7 @@ impl Model {
         self.nodes[n].links -= 1;
         if self.nodes[n].links == 0 {
             self.mark_overridden(n, by);
+            self.release(n);
         }
         None
     }
@@ -482,6 +545,7 @@ impl Model {
                             name: last.clone(),
                         },
                         i,
+                        0,
                     );
                     self.nodes[n].content = None;
                     self.children_mut(dir).insert(last, n);
@@ -491,7 +555,8 @@ impl Model {
                 if h.nlink >= 2 {
                     let key = (h.ino, h.devmajor, h.devminor, kind);
                     if let Some(old) = table.get(&key).cloned() {
-                        self.hard_link(i, dir, &last, &old, u64::from(h.filesize) > 0);
+                        let body = (h.filesize > 0).then_some(r.present);
+                        self.hard_link(i, dir, &last, &old, body);
                         return;
                     }
                     table.insert(key, raw.name.clone());
@@ -510,6 +575,7 @@ impl Model {
                         self.mark_overridden(n, i);
                         self.nodes[n].record = Some(i);
                         self.nodes[n].content = Some(i);
+                        self.rewrite(n, r.present);
                     }
                     Some(_) => {
                         self.fates[i] = Fate::Dropped {
@@ -517,7 +583,7 @@ impl Model {
                         }
                     }
                     None => {
-                        let n = self.new_node(NodeKind::File, i);
+                        let n = self.new_node(NodeKind::File, i, r.present);
                         self.children_mut(dir).insert(last, n);
                     }
                 }
@@ -530,7 +596,7 @@ impl Model {
                     return;
                 }
                 let target = raw.symlink_target.clone().unwrap_or_default();
-                let n = self.new_node(NodeKind::Symlink(target), i);
+                let n = self.new_node(NodeKind::Symlink(target), i, 0);
                 self.nodes[n].content = None;
                 self.children_mut(dir).insert(last, n);
             }
@@ -538,7 +604,7 @@ impl Model {
                 if h.nlink >= 2 {
                     let key = (h.ino, h.devmajor, h.devminor, kind);
                     if let Some(old) = table.get(&key).cloned() {
-                        self.hard_link(i, dir, &last, &old, false);
+                        self.hard_link(i, dir, &last, &old, None);
                         return;
                     }
                     table.insert(key, raw.name.clone());
@@ -549,16 +615,16 @@ impl Model {
                     };
                     return;
                 }
-                let n = self.new_node(NodeKind::Special, i);
+                let n = self.new_node(NodeKind::Special, i, 0);
                 self.nodes[n].content = None;
                 self.children_mut(dir).insert(last, n);
             }
         }
     }
 
-    /// `link(old, dir/last)` after removing whatever is at `dir/last`; the body (if any) is
-    /// then written into the shared inode without truncating first.
-    fn hard_link(&mut self, i: usize, dir: NodeId, last: &[u8], old: &[u8], writes: bool) {
+    /// `link(old, dir/last)` after removing whatever is at `dir/last`; the body (if any, of
+    /// `body` bytes) is then written into the shared inode without `O_TRUNC`.
+    fn hard_link(&mut self, i: usize, dir: NodeId, last: &[u8], old: &[u8], body: Option<u64>) {
         let _ = self.clean(dir, last, 0, i);
         let target = self.resolve_from(ROOT, old, false, &mut 0).ok().flatten();
         let Some(t) = target.filter(|&t| !matches!(self.nodes[t].kind, NodeKind::Dir { .. }))
@@ -576,7 +642,7 @@ impl Model {
         }
         self.children_mut(dir).insert(last.to_vec(), t);
         self.nodes[t].links += 1;
-        if writes {
+        if let Some(data) = body {
             if let Some(c) = self.nodes[t].content
                 && self.fates[c] == Fate::Applied
                 && self.nodes[t].record != Some(c)
@@ -584,6 +650,7 @@ impl Model {
                 self.fates[c] = Fate::Overridden { by: i };
             }
             self.nodes[t].content = Some(i);
+            self.rewrite(t, data);
         }
     }
 }

@@ -31,7 +31,9 @@ impl SegmentKind {
 }
 
 /// A place where the kernel stops unpacking: this segment is (partly) lost and every
-/// segment after it is ignored.
+/// segment after it is ignored. (One exception, only in images opened by
+/// [`crate::lint_with`]: a `decode-limit` fault is where repack stopped decoding a member
+/// larger than its [`crate::Limits`]; nothing after it was read.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fault {
     /// Absolute byte offset in the image where the problem is detected.

@@ -38,6 +38,26 @@ pub(crate) struct Scan {
     pub state: WalkState,
 }
 
+impl Scan {
+    /// Bytes of decompressed output the walk produced, over every compressed member.
+    pub(crate) fn decoded_output(&self) -> u64 {
+        self.state.output
+    }
+}
+
+/// Rule id of the fault [`OnLimit::Fault`] records: repack stopped decoding, not the kernel.
+pub(crate) const DECODE_LIMIT: &str = "decode-limit";
+
+/// What a walk does when a member decodes past one of the [`Limits`] on output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnLimit {
+    /// Fail with [`Error::DecompressionLimit`] (opening an image to read or patch it).
+    Error,
+    /// Record a `decode-limit` fault on the member and stop the walk there, keeping what
+    /// was read before it (linting: a bomb is a finding, with its size so far).
+    Fault,
+}
+
 /// The outer loop's state between two members.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct WalkState {
@@ -90,8 +110,8 @@ fn machine_fault_rule(f: MachineFault) -> &'static str {
 }
 
 /// Walks the whole image.
-pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
-    walk(src, limits, Scan::default())
+pub(crate) fn scan(src: &Source, limits: &Limits, on_limit: OnLimit) -> Result<Scan> {
+    walk(src, limits, Scan::default(), on_limit)
 }
 
 /// Walks on from where `done` ended over the bytes `src` has past that point, as if the
@@ -100,10 +120,10 @@ pub(crate) fn scan(src: &Source, limits: &Limits) -> Result<Scan> {
 pub(crate) fn scan_on(src: &Source, limits: &Limits, mut done: Scan) -> Result<Scan> {
     debug_assert!(done.segments.iter().all(|s| s.fault.is_none()));
     done.derived.clear();
-    walk(src, limits, done)
+    walk(src, limits, done, OnLimit::Error)
 }
 
-fn walk(src: &Source, limits: &Limits, mut scan: Scan) -> Result<Scan> {
+fn walk(src: &Source, limits: &Limits, mut scan: Scan, on_limit: OnLimit) -> Result<Scan> {
     let len = src.len();
     let WalkState {
         mut pos,
@@ -330,6 +350,11 @@ fn walk(src: &Source, limits: &Limits, mut scan: Scan) -> Result<Scan> {
                     })
                 }
             }
+            Err(DecodeStop::Hard(Error::DecompressionLimit { limit, which, .. }))
+                if on_limit == OnLimit::Fault =>
+            {
+                Some(decode_limit_fault(codec, pos, limit, which))
+            }
             Err(DecodeStop::Hard(e)) => return Err(e),
             Err(DecodeStop::Stopped) => {
                 let (f, at) = mfault.expect("the output callback stops only on a machine fault");
@@ -362,6 +387,25 @@ fn walk(src: &Source, limits: &Limits, mut scan: Scan) -> Result<Scan> {
         pos += scan.segments[seg].len;
     }
     finish!()
+}
+
+/// The `decode-limit` fault of [`OnLimit::Fault`]: where repack, not the kernel, stopped.
+fn decode_limit_fault(codec: Compression, pos: u64, limit: u64, which: &str) -> Fault {
+    let what = if which == "max_member_output" {
+        format!("{codec} member decodes to more than {limit} bytes")
+    } else {
+        format!(
+            "the members up to and including this {codec} member decode to more than {limit} bytes in all"
+        )
+    };
+    Fault {
+        offset: pos,
+        rule: DECODE_LIMIT,
+        message: format!(
+            "{what}: repack stopped decoding at `Limits::{which}` and checked nothing after that point \
+             (a decompression bomb, or an image far larger than any machine unpacks)"
+        ),
+    }
 }
 
 fn push(segments: &mut Vec<Segment>, offset: u64, kind: SegmentKind) -> usize {

@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use repack_initrd::newc::{S_IFDIR, S_IFREG};
-use repack_initrd::{Codec, Initrd, Limits, LintReport, RULES};
+use repack_initrd::{
+    Codec, INODE_BYTES, Initrd, Limits, LintOptions, LintReport, PAGE_SIZE, RULES,
+};
 
 use crate::support::{Image, Newc};
 
@@ -435,6 +437,209 @@ fn path_escape() {
     passes(&Newc::new().dir("etc").file("./etc/passwd", b"x").trailer());
 }
 
+const MIB: usize = 1 << 20;
+
+/// Lints `bytes` with a cap of `cap` bytes on the unpacked rootfs.
+fn lint_capped(bytes: &[u8], cap: u64) -> LintReport {
+    Initrd::from_bytes(bytes.to_vec(), Limits::small())
+        .expect("open")
+        .lint_with(&LintOptions::default().max_unpacked_bytes(cap))
+}
+
+/// Memory the rootfs holds for one file of `data` bytes (page-rounded data and an inode).
+fn file_cost(data: usize) -> u64 {
+    (data as u64).div_ceil(PAGE_SIZE) * PAGE_SIZE + INODE_BYTES
+}
+
+#[test]
+fn unpacked_too_large() {
+    // Two members of 1.5 MiB each: the cap of 2 MiB is passed in the second one, at its file.
+    let first = Newc::new()
+        .dir("a")
+        .file("a/one", &[1; 3 * MIB / 2])
+        .trailer();
+    let second = Newc::new()
+        .dir("b")
+        .file("b/two", &[2; 3 * MIB / 2])
+        .trailer();
+    let mut img = Image::new();
+    img.newc(&first).align(4096).member(Codec::Gzip, &second);
+    let gzip_at = img.layout[2].0;
+    let r = lint_capped(&img.bytes, 2 << 20);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "unpacked-too-large")
+        .unwrap_or_else(|| panic!("{:#?}", r.findings));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        (f.segment, f.offset, f.path.as_deref()),
+        (Some(2), gzip_at, Some("b/two"))
+    );
+    let peak = 2 * INODE_BYTES + 2 * file_cost(3 * MIB / 2);
+    assert_eq!(r.unpacked.peak_bytes, peak);
+    assert!(
+        f.message.contains(&format!("holds {peak} bytes"))
+            && f.message.contains(&format!("{} bytes of data", 3 * MIB))
+            && f.message.contains("segment 2 (gzip) at output byte")
+            && f.message.contains("write error"),
+        "{}",
+        f.message
+    );
+    // At the cap exactly, or with the default cap of 2 GiB, it passes.
+    assert!(lint_capped(&img.bytes, peak).is_clean());
+    passes(&img.bytes);
+
+    // The peak counts, not what is left at the end: a later member that shrinks a big file
+    // frees its pages only when it is unpacked, after the machine had to hold them.
+    let mut img = Image::new();
+    img.member(
+        Codec::Zstd,
+        &Newc::new().file("big", &[7; 3 * MIB]).trailer(),
+    )
+    .member(Codec::Gzip, &Newc::new().file("big", b"x").trailer());
+    let r = lint_capped(&img.bytes, 2 << 20);
+    assert_eq!(r.unpacked.peak_bytes, file_cost(3 * MIB));
+    assert_eq!(r.unpacked.resident_bytes, file_cost(1));
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.rule, f.segment, f.offset, f.path.as_deref()),
+        ("unpacked-too-large", Some(0), 0, Some("big"))
+    );
+
+    // Replacing a file (O_TRUNC) or unlinking it first (a symlink entry) frees its pages
+    // before the new body is written: 1.5 MiB replaced by 1.5 MiB never holds 3 MiB.
+    let mut img = Image::new();
+    img.member(
+        Codec::Zstd,
+        &Newc::new().file("f", &[1; 3 * MIB / 2]).trailer(),
+    )
+    .member(
+        Codec::Gzip,
+        &Newc::new().file("f", &[2; 3 * MIB / 2]).trailer(),
+    )
+    .member(
+        Codec::Xz,
+        &Newc::new()
+            .symlink("f", "gone")
+            .file("g", &[3; 3 * MIB / 2])
+            .trailer(),
+    );
+    let r = lint_capped(&img.bytes, 2 << 20);
+    assert!(r.is_clean(), "{:#?}", r.findings);
+    assert_eq!(
+        r.unpacked.peak_bytes,
+        file_cost(3 * MIB / 2) + INODE_BYTES,
+        "file g and symlink f"
+    );
+}
+
+#[test]
+fn unpacked_size_counts_each_inode_once() {
+    // busybox style: one body for two names; a long symlink takes a page of its own.
+    let long_target = "t".repeat(200);
+    let archive = Newc::new()
+        .dir("bin")
+        .entry("bin/busybox", S_IFREG | 0o755, 2, Some(77), b"")
+        .entry("bin/sh", S_IFREG | 0o755, 2, Some(77), &[9; 5000])
+        .symlink("short", "bin")
+        .symlink("long", &long_target)
+        .file("empty", b"")
+        .trailer();
+    let r = lint(&archive);
+    assert!(r.is_clean(), "{:#?}", r.findings);
+    let u = r.unpacked;
+    assert_eq!((u.files, u.file_bytes, u.inodes), (2, 5000, 5));
+    assert_eq!(u.stream_bytes, archive.len() as u64);
+    assert_eq!(
+        u.resident_bytes,
+        5 * INODE_BYTES + 2 * PAGE_SIZE + PAGE_SIZE
+    );
+    assert_eq!(u.peak_bytes, u.resident_bytes);
+    assert!(u.complete);
+    // The same, compressed: the stream counts the decoded bytes, the tree is the same.
+    let r = lint(&Codec::Xz.compress(&archive).unwrap());
+    assert_eq!(
+        r.unpacked,
+        repack_initrd::UnpackedSize {
+            stream_bytes: archive.len() as u64,
+            ..u
+        }
+    );
+}
+
+/// A member whose one file `name` holds `size` zero bytes, compressed as it is written.
+fn zero_file_member(name: &str, size: usize) -> Vec<u8> {
+    let mut enc = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
+    let mut archive = Newc::new();
+    archive.file(name, &vec![0; size]);
+    enc.write_all(&archive.trailer()).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn decode_limit() {
+    let limits = Limits {
+        max_member_output: 8 << 20,
+        ..Limits::small()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("initrd");
+    let early = Newc::new().file("early", b"microcode").trailer();
+    let mut img = Image::new();
+    img.newc(&early)
+        .align(4096)
+        .raw(
+            &zero_file_member("bomb", 32 << 20),
+            repack_initrd::SegmentKind::Compressed(repack_initrd::Compression::Zstd),
+        )
+        .align(4096)
+        .member(Codec::Gzip, &simple());
+    std::fs::write(&path, &img.bytes).unwrap();
+    // Opening it to read or patch fails; linting it reports the bomb and what came before.
+    let e = Initrd::open_with(&path, limits).unwrap_err();
+    assert_eq!(e.kind(), "decompression-limit");
+    let r = repack_initrd::lint_with(&path, limits, &LintOptions::default()).unwrap();
+    let f = &r.findings[0];
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        (f.rule, f.segment, f.offset),
+        ("decode-limit", Some(2), 4096)
+    );
+    assert!(
+        f.message.contains("more than 8388608 bytes") && f.message.contains("max_member_output"),
+        "{}",
+        f.message
+    );
+    assert!(!r.unpacked.complete);
+    // Decoding stops within one output chunk (256 KiB) of the limit.
+    assert!(r.unpacked.stream_bytes > 7 << 20, "{:?}", r.unpacked);
+    assert!(r.unpacked.file_bytes > 7 << 20, "{:?}", r.unpacked);
+    // Past the cap as well: both are reported, the size as a lower bound.
+    let r = repack_initrd::lint_with(
+        &path,
+        limits,
+        &LintOptions::default().max_unpacked_bytes(1 << 20),
+    )
+    .unwrap();
+    let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["decode-limit", "unpacked-too-large"]);
+    assert!(
+        r.findings[1].message.contains("holds at least"),
+        "{}",
+        r.findings[1].message
+    );
+    // Within the limits the same image is clean, and its size is exact.
+    let roomy = Limits {
+        max_member_output: 64 << 20,
+        ..Limits::small()
+    };
+    let r = repack_initrd::lint_with(&path, roomy, &LintOptions::default()).unwrap();
+    assert!(r.is_clean(), "{:#?}", r.findings);
+    assert!(r.unpacked.complete);
+    assert_eq!(r.unpacked.file_bytes, (32 << 20) + 9 + 5);
+}
+
 #[test]
 fn every_rule_has_a_test_here() {
     let tested = [
@@ -460,6 +665,8 @@ fn every_rule_has_a_test_here() {
         "dir-replaces-symlink",
         "microcode-not-early",
         "path-escape",
+        "unpacked-too-large",
+        "decode-limit",
     ];
     let rules: Vec<&str> = RULES.iter().map(|(r, _)| *r).collect();
     assert_eq!(rules, tested);

@@ -5,7 +5,8 @@
 
 // Builders for multi-member images and helpers that run external tools.
 mod support;
-// Property tests: random trees x codecs x member counts round-trip with exact boundaries.
+// Property tests: random trees x codecs x member counts round-trip with exact boundaries;
+// appends of generated-valid hooks round-trip, generated-invalid ones are refused exactly.
 mod roundtrip;
 // Our listing and overlays against cpio, lsinitramfs and the compressor CLIs.
 mod tools;
@@ -15,5 +16,6 @@ mod lint_rules;
 mod append;
 // QEMU boots of a real Debian kernel + initrd: the kernel agrees with lint.
 mod boot;
-// Hostile input: bombs, truncation, garbage; and the fuzz corpus replayed.
+// Hostile input: bombs (refused when opened, reported with their size when linted),
+// truncation, garbage; and the fuzz corpus replayed.
 mod hostile;

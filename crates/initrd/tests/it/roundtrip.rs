@@ -1,10 +1,15 @@
 //! Property tests: random trees split over random members with random codecs and padding
 //! round-trip through write -> open with exact segment boundaries, entries and contents.
+//!
+//! The append properties only generate what they mean to test: the roundtrip ones build
+//! bases and hooks that `appendix` must accept (so every case checks the roundtrip), and the
+//! refusal one builds each refused shape on purpose and checks the exact error, that the base
+//! really has that shape, and that nothing is written.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use repack_initrd::{Codec, EntryKind, Overlay, SegmentKind};
+use repack_initrd::{Codec, EntryKind, Error, Initrd, Limits, Overlay, SegmentKind};
 
 use crate::support::{Image, walk_newc};
 
@@ -48,12 +53,10 @@ struct Member {
     picks: Vec<(usize, u8)>,
 }
 
-fn member(last: bool) -> impl Strategy<Value = Member> {
-    let codecs = if last {
-        Codec::ALL.to_vec()
-    } else {
-        vec![Codec::None, Codec::Gzip, Codec::Zstd, Codec::Xz]
-    };
+/// Codecs a member can have when another one follows it (legacy lz4 has no end marker).
+const NOT_LAST: [Codec; 4] = [Codec::None, Codec::Gzip, Codec::Zstd, Codec::Xz];
+
+fn member(codecs: Vec<Codec>) -> impl Strategy<Value = Member> {
     (
         prop::sample::select(codecs),
         0usize..40,
@@ -62,14 +65,22 @@ fn member(last: bool) -> impl Strategy<Value = Member> {
         .prop_map(|(codec, pad, picks)| Member { codec, pad, picks })
 }
 
-fn members() -> impl Strategy<Value = Vec<Member>> {
-    (0usize..4).prop_flat_map(|n| {
-        (prop::collection::vec(member(false), n), member(true)).prop_map(|(mut v, last)| {
-            v.push(last);
-            v
-        })
+/// One to four members; the last one's codec is one of `last`.
+fn members(last: Vec<Codec>) -> impl Strategy<Value = Vec<Member>> {
+    (0usize..4).prop_flat_map(move |n| {
+        (
+            prop::collection::vec(member(NOT_LAST.to_vec()), n),
+            member(last.clone()),
+        )
+            .prop_map(|(mut v, last)| {
+                v.push(last);
+                v
+            })
     })
 }
+
+/// The file the refusal property puts in one member, in a namespace of its own.
+const ANCHOR: &str = "anchor/dir/file";
 
 /// An image made of `members`, each carrying some leaves of `tree`, and what it should hold.
 struct Built {
@@ -79,7 +90,8 @@ struct Built {
     expected_links: BTreeMap<String, String>,
 }
 
-fn build(tree: BTreeMap<String, Node>, members: &[Member]) -> Built {
+/// Builds the image; member `anchor` (if any) also carries the file [`ANCHOR`].
+fn build(tree: BTreeMap<String, Node>, members: &[Member], anchor: Option<usize>) -> Built {
     let tree = leaves(tree);
     let leaves: Vec<(&String, &Node)> = tree.iter().collect();
     let mut img = Image::new();
@@ -106,6 +118,10 @@ fn build(tree: BTreeMap<String, Node>, members: &[Member]) -> Built {
                     expected_links.insert(p.clone(), t.clone());
                 }
             }
+        }
+        if anchor == Some(i) {
+            o = o.file(ANCHOR, 0o644, b"anchor".to_vec());
+            expected_files.insert(ANCHOR.to_string(), b"anchor".to_vec());
         }
         let archive = o.to_newc().expect("overlay");
         if m.codec == Codec::None || i == 0 {
@@ -137,9 +153,9 @@ proptest! {
     #[test]
     fn random_images_split_exactly_and_read_back(
         tree in prop::collection::btree_map(path(), node(), 1..12),
-        members in members(),
+        members in members(Codec::ALL.to_vec()),
     ) {
-        let Built { img, archives, expected_files, expected_links } = build(tree, &members);
+        let Built { img, archives, expected_files, expected_links } = build(tree, &members, None);
         let initrd = img.open();
         prop_assert!(initrd.fault().is_none(), "fault: {:?}", initrd.fault());
         let got: Vec<(u64, u64, SegmentKind)> = initrd.segments().iter().map(|s| (s.offset, s.len, s.kind)).collect();
@@ -206,32 +222,162 @@ proptest! {
     #[test]
     fn the_patched_image_parses_the_same_walked_on_or_from_the_start(
         tree in prop::collection::btree_map(path(), node(), 1..10),
-        members in members(),
+        members in members(NOT_LAST.to_vec()),
         trailing_zeros in prop::sample::select(vec![0usize, 3, 4, 512, 4096]),
         codec in prop::sample::select(Codec::ALL.to_vec()),
-        hook_path in prop::sample::select(vec!["a/x.sh", "etc/b", "bin/a", "new/dir/hook"]),
+        spot in any::<prop::sample::Index>(),
     ) {
-        let Built { mut img, .. } = build(tree, &members);
+        let Built { mut img, expected_files, expected_links, .. } = build(tree, &members, None);
         img.pad(trailing_zeros);
         let base = img.open();
-        let hook = Overlay::new().file(hook_path, 0o755, b"#!/bin/sh\necho hi\n".to_vec());
-        let appendix = match base.appendix(&hook, codec) {
-            Ok(a) => a,
-            // Refusals (a legacy-lz4 base, an overlay the base forbids) are tested elsewhere.
-            Err(_) => return Ok(()),
-        };
+        let (hook_path, existing_dirs) = hook_spot(&expected_files, &expected_links, spot);
+        let hook_data = b"#!/bin/sh\necho hi\n".to_vec();
+        let hook = Overlay::new().file(&hook_path, 0o755, hook_data.clone());
+        // The base ends cleanly with a member that can be followed, and the hook replaces
+        // no directory and goes under none of the base's files: appendix has no reason to
+        // refuse (the refusals have their own property below).
+        let appendix = base.appendix(&hook, codec).expect("a hook the base accepts");
+        prop_assert_eq!(&appendix.report().adaptation.existing_dirs, &existing_dirs);
+        prop_assert!(appendix.report().adaptation.unlinked_hardlinks.is_empty());
         let walked_on = base.patched(&appendix).expect("patched");
         let mut bytes = img.bytes.clone();
         bytes.extend_from_slice(appendix.bytes());
-        let from_start = repack_initrd::Initrd::from_bytes(bytes, repack_initrd::Limits::small()).unwrap();
+        let from_start = Initrd::from_bytes(bytes, Limits::small()).unwrap();
         prop_assert_eq!(walked_on.len(), from_start.len());
         prop_assert_eq!(walked_on.segments(), from_start.segments());
         prop_assert_eq!(walked_on.entries().unwrap(), from_start.entries().unwrap());
         prop_assert_eq!(walked_on.tree(), from_start.tree());
+        prop_assert_eq!(walked_on.unpacked_size(), from_start.unpacked_size());
         prop_assert_eq!(walked_on.lint(), from_start.lint());
-        prop_assert_eq!(
-            walked_on.read_file(hook_path).unwrap(),
-            Some(b"#!/bin/sh\necho hi\n".to_vec())
-        );
+        prop_assert!(from_start.lint().is_clean(), "{:?}", from_start.lint().findings);
+        prop_assert_eq!(walked_on.read_file(&hook_path).unwrap(), Some(hook_data.clone()));
+        prop_assert_eq!(from_start.read_file(&hook_path).unwrap(), Some(hook_data));
+        // Everything else the base held is still there.
+        for (p, data) in expected_files.iter().filter(|(p, _)| **p != hook_path) {
+            prop_assert_eq!(from_start.read_file(p).unwrap(), Some(data.clone()), "{}", p);
+        }
+        let tree = from_start.tree();
+        for (p, target) in expected_links.iter().filter(|(p, _)| **p != hook_path) {
+            let e = tree.iter().find(|e| &e.path == p).expect("symlink in tree");
+            prop_assert_eq!(e.kind, EntryKind::Symlink);
+            prop_assert_eq!(e.symlink_target.as_deref(), Some(target.as_str()));
+        }
     }
+
+    #[test]
+    fn appendix_refuses_exactly_what_the_kernel_would_mishandle(
+        tree in prop::collection::btree_map(path(), node(), 1..8),
+        members in members(NOT_LAST.to_vec()),
+        anchor in any::<prop::sample::Index>(),
+        refusal in prop::sample::select(Refusal::ALL.to_vec()),
+        invalid in prop::sample::select(vec!["../x", "/etc/x", "a//b", "a/./b", "x/", "", "TRAILER!!!"]),
+        codec in prop::sample::select(Codec::ALL.to_vec()),
+    ) {
+        let mut members = members;
+        if refusal == Refusal::Lz4LegacyBase {
+            members.last_mut().expect("one member at least").codec = Codec::Lz4Legacy;
+        }
+        let anchor = anchor.index(members.len());
+        let Built { img, .. } = build(tree, &members, Some(anchor));
+        let base = img.open();
+        prop_assert!(base.fault().is_none(), "{:?}", base.fault());
+        let member_segments: Vec<&repack_initrd::Segment> =
+            base.segments().iter().filter(|s| s.kind != SegmentKind::Padding).collect();
+        let anchor_segment = member_segments[anchor].index;
+        let last = member_segments.last().expect("a member");
+        let hook = match refusal {
+            Refusal::Lz4LegacyBase => Overlay::new().file("new/hook", 0o755, b"x".to_vec()),
+            Refusal::ParentIsAFile => Overlay::new().file(&format!("{ANCHOR}/hook"), 0o755, b"x".to_vec()),
+            Refusal::DirOverAFile => Overlay::new().dir(ANCHOR, 0o755),
+            Refusal::FileOverANonEmptyDir => Overlay::new().file("anchor/dir", 0o644, b"x".to_vec()),
+            Refusal::InvalidPath => Overlay::new().file(invalid, 0o644, b"x".to_vec()),
+        };
+        let err = base.appendix(&hook, codec).expect_err("a refused hook");
+        match (refusal, &err) {
+            (Refusal::Lz4LegacyBase, Error::Lz4LegacyBase { segment, offset }) => {
+                prop_assert!(base.ends_with_lz4_legacy());
+                prop_assert_eq!((*segment, *offset), (last.index, last.offset));
+            }
+            (Refusal::ParentIsAFile | Refusal::DirOverAFile, Error::WouldReplace { path, what, segment }) => {
+                prop_assert_eq!(base.read_file(ANCHOR).unwrap(), Some(b"anchor".to_vec()), "the base has a file there");
+                prop_assert_eq!(path.as_str(), ANCHOR);
+                prop_assert!(what.contains("a non-directory"), "{}", what);
+                prop_assert_eq!(*segment, anchor_segment);
+            }
+            (Refusal::FileOverANonEmptyDir, Error::WouldReplace { path, what, segment }) => {
+                let tree = base.tree();
+                let dir = tree.iter().find(|t| t.path == "anchor/dir").expect("the base has the directory");
+                prop_assert_eq!(dir.kind, EntryKind::Dir);
+                prop_assert!(tree.iter().any(|t| t.path.starts_with("anchor/dir/")), "and it is not empty");
+                prop_assert_eq!(path.as_str(), "anchor/dir");
+                prop_assert!(what.contains("a non-empty directory"), "{}", what);
+                prop_assert_eq!(*segment, anchor_segment);
+            }
+            (Refusal::InvalidPath, Error::InvalidOverlay { path, .. }) => {
+                prop_assert_eq!(path.as_str(), invalid);
+            }
+            (_, other) => prop_assert!(false, "{:?}: unexpected refusal {:?}", refusal, other),
+        }
+        // `append` refuses the same way and writes nothing.
+        let mut out = Vec::new();
+        let again = base.append(&hook, codec, &mut out).expect_err("refused again");
+        prop_assert_eq!(again.kind(), err.kind());
+        prop_assert!(out.is_empty());
+    }
+}
+
+/// The ways [`Initrd::appendix`] must refuse, each with the rule it enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The base ends with legacy lz4, which has no end marker.
+    Lz4LegacyBase,
+    /// The hook goes under a regular file of the base (a directory entry would replace it).
+    ParentIsAFile,
+    /// The hook is a directory at the path of a regular file of the base.
+    DirOverAFile,
+    /// The hook is a file at the path of a non-empty directory (the kernel drops it).
+    FileOverANonEmptyDir,
+    /// The hook's own path is invalid (escaping, empty component, trailer name...).
+    InvalidPath,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 5] = [
+        Refusal::Lz4LegacyBase,
+        Refusal::ParentIsAFile,
+        Refusal::DirOverAFile,
+        Refusal::FileOverANonEmptyDir,
+        Refusal::InvalidPath,
+    ];
+}
+
+/// A path for a hook file that the base built from these files and symlinks accepts, picked
+/// by `spot` among: under new directories, a new name in each directory of the base, over
+/// each file (replaced) and over each symlink (unlinked by the kernel first). Returns it with
+/// the directories the overlay must find in the base (and so not emit).
+fn hook_spot(
+    files: &BTreeMap<String, Vec<u8>>,
+    links: &BTreeMap<String, String>,
+    spot: prop::sample::Index,
+) -> (String, Vec<String>) {
+    let ancestors = |p: &str| -> Vec<String> {
+        p.match_indices('/')
+            .map(|(i, _)| p[..i].to_string())
+            .collect()
+    };
+    let mut dirs = std::collections::BTreeSet::new();
+    for p in files.keys().chain(links.keys()) {
+        dirs.extend(ancestors(p));
+    }
+    let mut spots = vec!["new/dir/hook".to_string()];
+    spots.extend(dirs.iter().map(|d| format!("{d}/repack-hook")));
+    spots.extend(files.keys().cloned());
+    spots.extend(links.keys().cloned());
+    let path = spot.get(&spots).clone();
+    let existing = if path == "new/dir/hook" {
+        Vec::new()
+    } else {
+        ancestors(&path)
+    };
+    (path, existing)
 }

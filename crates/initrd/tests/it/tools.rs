@@ -1,11 +1,14 @@
 //! Our reading and writing checked against real tools: `cpio -o -H newc` and the compressor
-//! CLIs make multi-member images, `cpio -t` and `lsinitramfs` list them, and `cpio -t` /
-//! `cpio -i` read the overlay member we append.
+//! CLIs make multi-member images, `cpio -t` and `lsinitramfs` list them, `cpio -t` /
+//! `cpio -i` read the overlay member we append, and the unpacked size we state is what the
+//! compressor CLIs and `cpio -i` produce on a real filesystem.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use repack_initrd::{Codec, Compression, Initrd, Limits, Overlay, SegmentKind};
+use repack_initrd::{
+    Codec, Compression, INODE_BYTES, Initrd, Limits, Overlay, PAGE_SIZE, SegmentKind, UnpackedSize,
+};
 
 use crate::support::{cpio_names, our_names, require, run};
 
@@ -32,6 +35,77 @@ fn make_tree(dir: &Path) {
         .flat_map(|i| format!("line {i}\n").into_bytes())
         .collect();
     w("lib/modules/big.txt", &text, 0o644);
+}
+
+/// The decompressor CLI for a member.
+fn decompressor(c: Compression) -> (&'static str, &'static [&'static str]) {
+    match c {
+        Compression::Gzip => ("gzip", &["-dc"]),
+        Compression::Zstd => ("zstd", &["-dc"]),
+        Compression::Xz | Compression::Lzma => ("xz", &["-dc"]),
+        Compression::Lz4Legacy => ("lz4", &["-dc"]),
+        Compression::Bzip2 => ("bzip2", &["-dc"]),
+        other => panic!("no decompressor for {other} here"),
+    }
+}
+
+/// What `image` unpacks to, measured with real tools as the kernel would do it: each member
+/// decompressed by its CLI (the stream length), then every archive extracted in order into
+/// one directory by `cpio -i` (later members overwrite), and the resulting tree measured on
+/// disk: each inode once, files page-rounded, a page per symlink over 128 bytes, 1 KiB per
+/// inode (the measure [`UnpackedSize`] documents). Uses our segment boundaries, which the
+/// listing tests check against `lsinitramfs`.
+fn unpacked_by_tools(initrd: &Initrd, image: &[u8], dir: &Path) -> UnpackedSize {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut size = UnpackedSize {
+        complete: true,
+        ..UnpackedSize::default()
+    };
+    for s in initrd.segments() {
+        let bytes = &image[s.offset as usize..s.end() as usize];
+        let archive = match s.kind {
+            SegmentKind::Padding => continue,
+            SegmentKind::Newc => bytes.to_vec(),
+            SegmentKind::Compressed(c) => {
+                let (tool, args) = decompressor(c);
+                run(tool, args, bytes, None)
+            }
+            SegmentKind::Unknown => panic!("a real image has no unknown segment"),
+        };
+        size.stream_bytes += archive.len() as u64;
+        run(
+            "cpio",
+            &["-i", "-d", "-m", "-u", "--quiet", "--no-absolute-filenames"],
+            &archive,
+            Some(dir),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                stack.push(p.clone());
+            }
+            if !seen.insert((m.dev(), m.ino())) {
+                continue;
+            }
+            size.inodes += 1;
+            size.resident_bytes += INODE_BYTES;
+            if m.is_file() {
+                size.files += 1;
+                size.file_bytes += m.len();
+                size.resident_bytes += m.len().next_multiple_of(PAGE_SIZE);
+            } else if m.is_symlink() && std::fs::read_link(&p).unwrap().as_os_str().len() > 128 {
+                size.resident_bytes += PAGE_SIZE;
+            }
+        }
+    }
+    // Nothing is removed or shrunk while a real image unpacks: the peak is the end state.
+    size.peak_bytes = size.resident_bytes;
+    size
 }
 
 /// `find . | sort | cpio -o -H newc` in `dir`.
@@ -154,6 +228,12 @@ fn listing_matches_cpio_and_lsinitramfs_for_every_compressor() {
         );
         let report = initrd.lint();
         assert!(report.is_clean(), "{tool}: {:?}", report.findings);
+        assert_eq!(
+            report.unpacked,
+            unpacked_by_tools(&initrd, &image, &tmp.path().join(format!("x-{tool}"))),
+            "{tool}"
+        );
+        assert_eq!(report.unpacked, initrd.unpacked_size(), "{tool}");
     }
 }
 
@@ -381,6 +461,13 @@ fn real_mkinitramfs_initrds() {
             "{name}: {:#?}",
             initrd.lint().findings
         );
+        let image = std::fs::read(&path).unwrap();
+        let by_tools = unpacked_by_tools(&initrd, &image, &tmp.path().join(format!("x-{name}")));
+        assert_eq!(initrd.unpacked_size(), by_tools, "{name}");
+        assert!(
+            by_tools.files > 50 && by_tools.inodes > 100 && by_tools.file_bytes > 1 << 20,
+            "{name}: {by_tools:?}"
+        );
         let tree = initrd.tree();
         let wget = tree
             .iter()
@@ -531,6 +618,13 @@ fn real_dracut_initrds() {
             initrd.lint().is_clean(),
             "{name}: {:#?}",
             initrd.lint().findings
+        );
+        let image = std::fs::read(&path).unwrap();
+        let by_tools = unpacked_by_tools(&initrd, &image, &tmp.path().join(format!("x-{name}")));
+        assert_eq!(initrd.lint().unpacked, by_tools, "{name}");
+        assert!(
+            by_tools.files > 50 && by_tools.file_bytes > 1 << 20,
+            "{name}: {by_tools:?}"
         );
 
         let hook = Overlay::new().file(
