@@ -1,7 +1,10 @@
 //! Lists that must be refused, and what the refusal says.
 
 use crate::hex;
-use repack_verify::{Limits, VerifyError, parse_checksum_list, parse_checksum_list_with};
+use repack_verify::{
+    Limits, VerifyError, parse_checksum_bytes, parse_checksum_list, parse_checksum_list_with,
+    parse_companion_checksum,
+};
 
 fn error_of(text: &str) -> VerifyError {
     parse_checksum_list(text).expect_err(text)
@@ -29,9 +32,22 @@ fn short_digest_is_malformed() {
 }
 
 #[test]
-fn sha512_digest_is_malformed() {
-    let error = error_of(&format!("{}  a.iso\n", "a".repeat(128)));
+fn sha512_digest_is_never_taken_for_sha256() {
+    let list = parse_checksum_list(&format!("{}  a.iso\n", "a".repeat(128))).unwrap();
+    assert!(list.get("a.iso").is_none());
+    assert_eq!(list.other_digests().len(), 1);
+    let error = list.require_sha256_entries().unwrap_err();
+    assert_eq!(error.kind(), "checksum-list-empty");
+    assert_eq!(error.line(), Some(1));
+    assert!(error.to_string().contains("SHA-512/BLAKE2b"), "{error}");
+}
+
+#[test]
+fn digest_of_another_length_is_malformed() {
+    let error = error_of(&format!("{}  a.iso\n", "a".repeat(96)));
     assert!(error.to_string().contains("not SHA-256"), "{error}");
+    let error = error_of(&format!("SHA256 (a.iso) = {}\n", "a".repeat(128)));
+    assert!(error.to_string().contains("64 hex digits"), "{error}");
 }
 
 #[test]
@@ -60,6 +76,7 @@ fn digest_without_name_is_malformed() {
 fn other_bsd_algorithms_are_refused() {
     let error = error_of(&format!("MD5 (a.iso) = {}\n", &hex('a')[..32]));
     assert!(error.to_string().contains("other than SHA256"), "{error}");
+    assert_eq!(error.line(), Some(1));
 }
 
 #[test]
@@ -104,9 +121,63 @@ fn nul_in_a_name_is_refused() {
 }
 
 #[test]
-fn html_page_is_malformed_on_its_first_line() {
+fn html_page_is_named_on_its_first_line() {
     let error = error_of("<!DOCTYPE html>\n<html><body>Not Found</body></html>\n");
+    assert_eq!(error.kind(), "checksum-list-html");
     assert_eq!(error.line(), Some(1));
+    assert!(error.to_string().contains("HTML page"), "{error}");
+    let after_comment = error_of("# mirror\n\n  <html>\n");
+    assert_eq!(after_comment.line(), Some(3));
+}
+
+#[test]
+fn empty_lists_parse_but_are_refused_where_entries_are_needed() {
+    for text in ["", "\n\n", "# only a comment\n", "\u{feff}\r\n"] {
+        let list = parse_checksum_list(text).unwrap();
+        let error = list.require_sha256_entries().unwrap_err();
+        assert_eq!(error.kind(), "checksum-list-empty", "{text:?}");
+        assert!(error.to_string().contains("no SHA-256 entry"), "{error}");
+    }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_name_their_line() {
+    let mut bytes = format!("{}  a.iso\n{}  b", hex('a'), hex('b')).into_bytes();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(b".iso\n");
+    let error = parse_checksum_bytes(&bytes, &Limits::DEFAULT).unwrap_err();
+    assert_eq!(error, VerifyError::NotUtf8 { line: 2 });
+    assert_eq!(error.kind(), "checksum-list-not-utf8");
+}
+
+#[test]
+fn conflicting_size_comments_are_malformed() {
+    let text = format!(
+        "# a.iso: 10 bytes\n# a.iso: 11 bytes\n{}  a.iso\n",
+        hex('a')
+    );
+    let error = error_of(&text);
+    assert_eq!(error.line(), Some(2));
+    assert!(error.to_string().contains("size comment"), "{error}");
+}
+
+#[test]
+fn companion_must_name_its_file_and_hold_one_entry() {
+    let iso = "manjaro-kde-25.0.10-251013-linux612.iso";
+    let other = format!("{}  manjaro-xfce-25.0.10-251013-linux612.iso\n", hex('a'));
+    let error = parse_companion_checksum(other.as_bytes(), iso).unwrap_err();
+    assert_eq!(error.kind(), "checksum-name-mismatch");
+    assert!(error.to_string().contains("manjaro-xfce"), "{error}");
+    let two = format!("{0}  {iso}\n{0}  {iso}\n", hex('a'));
+    let error = parse_companion_checksum(two.as_bytes(), iso).unwrap_err();
+    assert_eq!(error, VerifyError::TooManyEntries { line: 2, limit: 1 });
+    let error = parse_companion_checksum(b"\n# nothing\n", iso).unwrap_err();
+    assert_eq!(error.kind(), "checksum-list-empty");
+    let wide = format!("{}  {iso}\n", "a".repeat(128));
+    let error = parse_companion_checksum(wide.as_bytes(), iso).unwrap_err();
+    assert!(error.to_string().contains("not SHA-256"), "{error}");
+    let html = parse_companion_checksum(b"<html>", iso).unwrap_err();
+    assert_eq!(html.kind(), "checksum-list-html");
 }
 
 #[test]

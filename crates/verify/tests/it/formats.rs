@@ -2,7 +2,7 @@
 
 use crate::hex;
 use repack_core::Sha256Digest;
-use repack_verify::{LineForm, parse_checksum_list};
+use repack_verify::{LineForm, OtherAlgorithm, parse_checksum_list, parse_companion_checksum};
 
 #[test]
 fn gnu_text_and_binary_forms() {
@@ -35,6 +35,7 @@ fn bsd_form_with_fedora_style_comments() {
         .unwrap();
     assert_eq!(entry.form, LineForm::Bsd);
     assert_eq!(entry.line, 2);
+    assert_eq!(entry.size, Some(2398523392), "the size comment is recorded");
     assert_eq!(
         entry.sha256.to_hex(),
         hex('c'),
@@ -78,6 +79,19 @@ fn leading_dot_slash_is_dropped_and_subdirectories_kept() {
     );
 }
 
+/// Found by the `checksum_list` fuzz target (seed `regression-dot-slash-twice`): `././a.iso`
+/// kept one `./`, so the entry could not be looked up by its own name.
+#[test]
+fn repeated_dot_slash_is_dropped_entirely() {
+    let text = format!("{}  ././live/a.iso\n# ././live/a.iso: 3 bytes\n", hex('e'));
+    let list = parse_checksum_list(&text).unwrap();
+    let entry = &list.entries()[0];
+    assert_eq!(entry.name, "live/a.iso");
+    assert_eq!(list.get(&entry.name), Some(entry));
+    assert_eq!(list.get("./././live/a.iso"), Some(entry));
+    assert_eq!(entry.size, Some(3));
+}
+
 #[test]
 fn names_with_spaces_and_parentheses_survive() {
     let text = format!("{}  my image (final).iso\n", hex('f'));
@@ -91,6 +105,65 @@ fn same_name_twice_with_the_same_digest_is_one_entry() {
     let list = parse_checksum_list(&text).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list.get("a.iso").unwrap().line, 1);
+}
+
+#[test]
+fn size_comments_attach_by_name_in_any_order() {
+    let text = format!(
+        "SHA256 (b.iso) = {}\n# a.iso: 5 bytes\nSHA256 (a.iso) = {}\n# b.iso: 7 bytes\n# c.iso: 9 bytes\n",
+        hex('b'),
+        hex('a')
+    );
+    let list = parse_checksum_list(&text).unwrap();
+    assert_eq!(list.get("a.iso").unwrap().size, Some(5));
+    assert_eq!(list.get("b.iso").unwrap().size, Some(7));
+    assert_eq!(list.len(), 2, "a size comment alone makes no entry");
+}
+
+#[test]
+fn sha512_and_blake2b_lines_are_recorded_apart() {
+    let wide = "0123456789abcdef".repeat(8);
+    let text = format!(
+        "{}  a.iso\n{wide}  a.iso\nSHA512 (b.iso) = {wide}\nBLAKE2b (c.iso) = {wide}\n",
+        hex('a')
+    );
+    let list = parse_checksum_list(&text).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list.get("a.iso").unwrap().sha256.to_hex(), hex('a'));
+    let others: Vec<_> = list
+        .other_digests()
+        .iter()
+        .map(|other| (other.line, other.name.as_str(), other.algorithm))
+        .collect();
+    assert_eq!(
+        others,
+        [
+            (2, "a.iso", OtherAlgorithm::Sha512OrBlake2b),
+            (3, "b.iso", OtherAlgorithm::Sha512),
+            (4, "c.iso", OtherAlgorithm::Blake2b),
+        ]
+    );
+    assert_eq!(list.other_digests()[0].hex, wide);
+}
+
+#[test]
+fn companion_may_be_a_named_line_or_a_bare_digest() {
+    let iso = "manjaro-kde-25.0.10-251013-linux612.iso";
+    let named = format!("{}  {iso}\n", hex('a'));
+    let entry = parse_companion_checksum(named.as_bytes(), iso).unwrap();
+    assert_eq!((entry.name.as_str(), entry.form), (iso, LineForm::Gnu));
+    let bare = format!("\u{feff}{}\r\n", hex('B'));
+    let entry = parse_companion_checksum(bare.as_bytes(), iso).unwrap();
+    assert_eq!(entry.name, iso);
+    assert_eq!(entry.form, LineForm::Bare);
+    assert_eq!(entry.sha256.to_hex(), hex('b'));
+    let nested = format!("{} *./{iso}\n", hex('c'));
+    assert_eq!(
+        parse_companion_checksum(nested.as_bytes(), iso)
+            .unwrap()
+            .form,
+        LineForm::GnuBinary
+    );
 }
 
 #[test]
