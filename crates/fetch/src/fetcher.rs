@@ -1,17 +1,24 @@
-//! The [`Fetcher`]: one HTTP client, the mirror rewrites, the retry policy, and
-//! [`Fetcher::fetch_text`]. ISO downloads are in `iso.rs`.
+//! The [`Fetcher`]: one HTTP client, the mirror rewrites, the retry policy, the per-host
+//! limit, and [`Fetcher::fetch_text`]. Conditional document requests are in `document.rs`,
+//! ISO downloads in `iso.rs`.
 
+use crate::document::{Conditional, DocumentValidators};
+use crate::hosts::{HostLimits, HostPermit};
 use crate::{FetchConfig, FetchError};
 use repack_core::MirrorRewrite;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap};
+use reqwest::header::{
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+};
 use std::sync::Arc;
 
-/// Downloads documents and ISOs. Cheap to clone; clones share connections.
+/// Downloads documents and ISOs. Cheap to clone; clones share connections and the per-host
+/// limit ([`FetchConfig::per_host_limit`]).
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     pub(crate) client: reqwest::Client,
     pub(crate) config: Arc<FetchConfig>,
+    hosts: Arc<HostLimits>,
 }
 
 /// The URL a caller asked for and the one requested after mirror rewrites.
@@ -139,12 +146,20 @@ impl Fetcher {
             .map_err(|source| FetchError::Client { source })?;
         Ok(Fetcher {
             client,
+            hosts: Arc::new(HostLimits::new(config.per_host_limit)),
             config: Arc::new(config),
         })
     }
 
     pub fn config(&self) -> &FetchConfig {
         &self.config
+    }
+
+    /// Waits for a slot of the per-host limit of the host `url` is requested from (after
+    /// mirror rewrites), for a request made with another client (the GitHub API's). Hold
+    /// the permit until the response's body is read.
+    pub async fn host_permit(&self, url: &str) -> HostPermit {
+        self.hosts.acquire(&self.mirror_url(url)).await
     }
 
     /// The URL that is requested for the upstream `url` (the mirror rewrite applied).
@@ -171,7 +186,8 @@ impl Fetcher {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries are spent, sleeping
-    /// with exponential backoff between tries.
+    /// with jittered exponential backoff between tries. Each attempt holds a slot of its
+    /// host's limit; the wait before a retry does not.
     pub(crate) async fn with_retries<T, F, Fut>(
         &self,
         target: &Target,
@@ -184,7 +200,10 @@ impl Fetcher {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            match attempt().await {
+            let permit = self.hosts.acquire(&target.mirror_url).await;
+            let result = attempt().await;
+            drop(permit);
+            match result {
                 Ok(value) => return Ok(value),
                 Err(failure) if failure.retryable() && attempts <= self.config.retries => {
                     let wait = self.config.backoff(attempts);
@@ -208,19 +227,29 @@ impl Fetcher {
     /// The status must be 2xx; the body is refused as soon as it exceeds `max_bytes` (by its
     /// `Content-Length` or while streaming) and must be UTF-8. Temporary failures are retried.
     pub async fn fetch_text(&self, url: &str, max_bytes: u64) -> Result<String, FetchError> {
-        let target = self.target(url)?;
-        tracing::info!(url = %target.url, mirror_url = %target.mirror_url, "fetching document");
-        let body = self
-            .with_retries(&target, || self.try_fetch_bytes(&target, max_bytes))
-            .await?;
-        String::from_utf8(body).map_err(|error| FetchError::NotUtf8 {
-            url: target.url.clone(),
-            mirror_url: target.mirror_url.clone(),
-            valid_up_to: error.utf8_error().valid_up_to(),
-        })
+        match self.fetch_text_if_modified(url, max_bytes, None).await? {
+            Conditional::Modified { body, .. } => Ok(body),
+            Conditional::NotModified => unreachable!("no validators were sent"),
+        }
     }
 
-    async fn try_fetch_bytes(&self, target: &Target, max_bytes: u64) -> Result<Vec<u8>, Failure> {
+    /// Fetches a small binary document (an OpenPGP signature, a key) from `url`, with the
+    /// same rules as [`fetch_text`](Fetcher::fetch_text) but no UTF-8 requirement.
+    pub async fn fetch_bytes(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+        match self.fetch_bytes_if_modified(url, max_bytes, None).await? {
+            Conditional::Modified { body, .. } => Ok(body),
+            Conditional::NotModified => unreachable!("no validators were sent"),
+        }
+    }
+
+    /// One GET of a document. With `known` validators the request is conditional, and a
+    /// 304 is [`Conditional::NotModified`] without a body being read.
+    pub(crate) async fn try_fetch_bytes(
+        &self,
+        target: &Target,
+        max_bytes: u64,
+        known: Option<&DocumentValidators>,
+    ) -> Result<Conditional<Vec<u8>>, Failure> {
         let too_large = || {
             Failure::Fatal(FetchError::TooLarge {
                 url: target.url.clone(),
@@ -228,18 +257,30 @@ impl Fetcher {
                 limit: max_bytes,
             })
         };
-        let mut response = self
+        let mut request = self
             .client
             .get(&target.mirror_url)
-            .header(ACCEPT_ENCODING, "identity")
-            .send()
-            .await
-            .map_err(Failure::Connect)?;
+            .header(ACCEPT_ENCODING, "identity");
+        let known = known.filter(|known| !known.is_empty());
+        if let Some(known) = known {
+            if let Some(etag) = &known.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = &known.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, modified);
+            }
+        }
+        let mut response = request.send().await.map_err(Failure::Connect)?;
         let status = response.status();
+        if status == StatusCode::NOT_MODIFIED && known.is_some() {
+            // A 304 has no body (RFC 9110, 15.4.5); nothing more is read.
+            return Ok(Conditional::NotModified);
+        }
         if !status.is_success() {
             return Err(Failure::Status(status));
         }
         target.require_identity(response.headers())?;
+        let validators = DocumentValidators::from_headers(response.headers());
         let announced = response
             .headers()
             .get(CONTENT_LENGTH)
@@ -258,7 +299,9 @@ impl Fetcher {
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => return Ok(body),
+                Ok(None) => {
+                    return Ok(Conditional::Modified { body, validators });
+                }
                 Err(source) => {
                     return Err(Failure::Interrupted {
                         offset: body.len() as u64,

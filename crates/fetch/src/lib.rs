@@ -8,7 +8,9 @@
 //! URLs in logs and errors.
 //!
 //! - [`Fetcher::fetch_text`] reads a checksum list or feed: 2xx only, capped while streaming,
-//!   UTF-8 only.
+//!   UTF-8 only. [`Fetcher::fetch_text_if_modified`] makes the same request conditional on
+//!   the [`DocumentValidators`] of a copy the caller kept (ETag, Last-Modified) and reads no
+//!   body when the server answers 304 ([`Conditional::NotModified`]).
 //! - [`Fetcher::fetch_iso`] streams an ISO into `<cache>/iso/<sha256>.iso.part`. Every
 //!   [`FetchConfig::checkpoint_bytes`] (and whenever a transfer breaks) the data is fsynced
 //!   and a sidecar `.part.state` (JSON) records the offset, the server's validators (ETag,
@@ -31,6 +33,11 @@
 //! done with the hollow ISO and the tap's files; the next download sweeps those of builds
 //! that died (lock free), so a killed worker leaves no gigabytes behind.
 //!
+//! Politeness: every request sends `User-Agent: repack/<version>` (or the configured one);
+//! at most [`FetchConfig::per_host_limit`] requests are in flight to one host at a time
+//! across all clones of a fetcher (a [`HostPermit`] per attempt); temporary failures are
+//! retried after a jittered, doubling wait ([`FetchConfig::backoff_bounds`]).
+//!
 //! Progress goes to a [`Reporter`]; this crate draws nothing. It never enables transparent
 //! decompression (the bytes hashed are the bytes served) and never holds an ISO in memory:
 //! at most two write batches of [`WRITE_BATCH_BYTES`] are buffered at a time.
@@ -40,17 +47,21 @@
 #![allow(clippy::result_large_err)]
 
 mod config;
+mod document;
 mod error;
 mod fetcher;
+mod hosts;
 mod iso;
 mod part;
 mod reporter;
 mod tap;
 mod validators;
 
-pub use config::{FetchConfig, MAX_BACKOFF};
+pub use config::{DEFAULT_PER_HOST_LIMIT, FetchConfig, MAX_BACKOFF};
+pub use document::{Conditional, DocumentValidators};
 pub use error::FetchError;
 pub use fetcher::Fetcher;
+pub use hosts::HostPermit;
 pub use iso::{DownloadLease, FetchedIso, WRITE_BATCH_BYTES};
 pub use reporter::{NoopReporter, Reporter};
 pub use tap::{Claim, NoTap, StreamTap};

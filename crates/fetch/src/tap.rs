@@ -61,3 +61,42 @@ pub struct NoTap;
 impl StreamTap for NoTap {
     fn observe(&mut self, _offset: u64, _chunks: &[Bytes]) {}
 }
+
+/// Two taps seeing the same bytes (e.g. the root-image layout and a signature check): both
+/// observe every batch, in order; both may claim ranges (their claims must not overlap) and
+/// both are synced.
+impl<A: StreamTap, B: StreamTap> StreamTap for (A, B) {
+    fn observe(&mut self, offset: u64, chunks: &[Bytes]) {
+        self.0.observe(offset, chunks);
+        self.1.observe(offset, chunks);
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        let mut claims = self.0.claims();
+        claims.extend(self.1.claims());
+        claims.sort_by_key(|claim| claim.offset);
+        claims
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.0.sync()?;
+        self.1.sync()
+    }
+}
+
+/// A tap that may be absent (a check only some recipes need).
+impl<T: StreamTap> StreamTap for Option<T> {
+    fn observe(&mut self, offset: u64, chunks: &[Bytes]) {
+        if let Some(tap) = self {
+            tap.observe(offset, chunks);
+        }
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        self.as_ref().map(StreamTap::claims).unwrap_or_default()
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.as_mut().map_or(Ok(()), StreamTap::sync)
+    }
+}

@@ -121,7 +121,10 @@ impl ContentRange {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+pub(crate) fn header_text(
+    headers: &HeaderMap,
+    name: reqwest::header::HeaderName,
+) -> Option<String> {
     headers
         .get(name)
         .and_then(|value| value.to_str().ok())

@@ -25,6 +25,8 @@ const REWRAPPED_INITRD_NAME: &str = "upstream-initrd.rewrapped";
 /// Published names of the kernel and the patched initrd (netboot.xyz's names).
 const KERNEL_NAME: &str = "vmlinuz";
 const INITRD_NAME: &str = "initrd";
+/// Largest zisofs-compressed file (a kernel or a side file) decoded into memory to publish.
+const MAX_DECODED_FILE: u64 = 512 << 20;
 
 pub(crate) struct BuildJob {
     pub recipe: Recipe,
@@ -67,6 +69,15 @@ impl BuildJob {
             .collect::<Result<Vec<_>, _>>()
             .map_err(iso_error)?;
         let rootfs_names = published_names(&self.recipe.iso.rootfs, &rootfs_sources)?;
+        // The initrd and the root images are read and copied by extent, and the extents of a
+        // zisofs-compressed file (Rock Ridge ZF) hold compressed bytes: refuse them before a
+        // byte is copied. (A compressed kernel or side file is decoded, see `copy`.)
+        for file in std::iter::once(&initrd).chain(&rootfs_sources) {
+            file.extents().map_err(iso_error)?;
+        }
+        let family = repack_boot::family(self.recipe.boot)?;
+        let side_sources =
+            side_files(&iso, family, &rootfs_sources, &rootfs_names).map_err(iso_error)?;
 
         let mut streamed: Vec<Option<StreamedFile>> = std::mem::take(&mut self.streamed)
             .into_iter()
@@ -76,11 +87,14 @@ impl BuildJob {
         if self.hollow {
             // Only the root images' bytes are missing from a hollow ISO; everything read
             // from it must lie elsewhere.
-            for file in [&kernel, &initrd] {
-                let shared = file.extents.iter().any(|extent| {
+            for file in [&kernel, &initrd]
+                .into_iter()
+                .chain(side_sources.iter().map(|(f, _)| f))
+            {
+                let shared = file.stored_extents().iter().any(|extent| {
                     rootfs_sources
                         .iter()
-                        .flat_map(|root| &root.extents)
+                        .flat_map(|root| root.stored_extents())
                         .any(|root| {
                             extent.offset < root.offset + root.len
                                 && root.offset < extent.offset + extent.len
@@ -125,6 +139,12 @@ impl BuildJob {
             }
         }
 
+        let mut side = Vec::new();
+        for (source, name) in &side_sources {
+            tracing::info!(path = %source.path, "publishing the boot family's side file");
+            side.push(self.copy(&image, source, name, FileRole::Side)?);
+        }
+
         let kernel_version = consistency::kernel_version(&image, &kernel);
         match (
             &kernel_version,
@@ -145,11 +165,12 @@ impl BuildJob {
         }
 
         let (initrd_file, plan) =
-            self.patch_initrd(&image, &initrd, &files, kernel_version.as_deref())?;
+            self.patch_initrd(&image, &initrd, &files, &side, kernel_version.as_deref())?;
         let kernel_file = self.copy(&image, &kernel, KERNEL_NAME, FileRole::Kernel)?;
 
         let mut all_files = vec![kernel_file, initrd_file];
         all_files.extend(files);
+        all_files.extend(side);
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             recipe: self.recipe.id.clone(),
@@ -165,7 +186,7 @@ impl BuildJob {
             ram_mib: plan.ram_mib,
             source: SourceIso {
                 url: self.candidate.iso_url.clone(),
-                sha256: self.candidate.sha256,
+                sha256: self.key.iso_sha256,
                 size: self.iso_size,
             },
             files: all_files,
@@ -182,8 +203,23 @@ impl BuildJob {
         name: &str,
         role: FileRole,
     ) -> Result<ManifestFile, PipelineError> {
+        let iso_error = |error| PipelineError::Iso {
+            url: self.candidate.iso_url.clone(),
+            source: error,
+        };
+        if source.is_compressed() {
+            // zisofs: decode it (checked block by block) rather than copy compressed bytes.
+            let data = repack_iso::read_file(image, source, MAX_DECODED_FILE).map_err(iso_error)?;
+            return Ok(repack_assemble::copy_stream(
+                &mut data.as_slice(),
+                &self.staging_dir,
+                name,
+                role,
+            )?);
+        }
         let extents: Vec<(u64, u64)> = source
-            .extents
+            .extents()
+            .map_err(iso_error)?
             .iter()
             .map(|extent| (extent.offset, extent.len))
             .collect();
@@ -210,10 +246,15 @@ impl BuildJob {
         image: &File,
         initrd: &IsoFile,
         rootfs: &[ManifestFile],
+        side_files: &[ManifestFile],
         kernel_version: Option<&str>,
     ) -> Result<(ManifestFile, repack_boot::BootPlan), PipelineError> {
         let extents: Vec<(u64, u64)> = initrd
-            .extents
+            .extents()
+            .map_err(|source| PipelineError::Iso {
+                url: self.candidate.iso_url.clone(),
+                source,
+            })?
             .iter()
             .map(|extent| (extent.offset, extent.len))
             .collect();
@@ -234,6 +275,7 @@ impl BuildJob {
         }
         let plan = repack_boot::family(self.recipe.boot)?.plan(&BootInputs {
             rootfs,
+            side_files,
             initrd_size: initrd.size,
             extra_args: &self.recipe.kernel_args,
             base: &InitrdReader(&base),
@@ -339,6 +381,32 @@ impl Drop for ScratchFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// The boot family's side files that the ISO has beside each root image (same directory), with
+/// their published names. A name the family offers but the ISO lacks is simply not published;
+/// a side file whose name collides with a root image or another side file is left out.
+fn side_files(
+    iso: &dyn IsoImage,
+    family: &dyn repack_boot::BootFamily,
+    rootfs: &[IsoFile],
+    rootfs_names: &[String],
+) -> Result<Vec<(IsoFile, String)>, repack_iso::IsoError> {
+    let mut found: Vec<(IsoFile, String)> = Vec::new();
+    for (source, name) in rootfs.iter().zip(rootfs_names) {
+        let dir = source.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        for side in family.side_files(name) {
+            if rootfs_names.contains(&side) || found.iter().any(|(_, seen)| *seen == side) {
+                continue;
+            }
+            match iso.lookup(&format!("{dir}/{side}")) {
+                Ok(file) => found.push((file, side)),
+                Err(repack_iso::IsoError::NotFound { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The published name of each root image: its file name in the ISO, which must be unique.

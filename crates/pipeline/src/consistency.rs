@@ -142,11 +142,7 @@ mod tests {
         }
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), &bytes).unwrap();
-        let kernel = IsoFile {
-            path: "/live/vmlinuz".into(),
-            size: len,
-            extents: vec![Extent { offset: 100, len }],
-        };
+        let kernel = IsoFile::new("/live/vmlinuz", vec![Extent { offset: 100, len }]).unwrap();
         kernel_version(&File::open(file.path()).unwrap(), &kernel)
     }
 

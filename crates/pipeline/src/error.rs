@@ -8,6 +8,9 @@ pub enum PipelineError {
     Watch(#[from] repack_watch::WatchError),
     #[error("download failed")]
     Fetch(#[from] repack_fetch::FetchError),
+    /// Occurs when the release is not vouched for by a signature from a pinned key.
+    #[error("the release is not vouched for by a key the recipe pins")]
+    Trust(#[from] crate::trust::TrustFailure),
     /// Occurs when the verified ISO is not what the recipe expects (a path is missing, an
     /// extent is out of bounds, ...); `url` names the upstream image.
     #[error("reading the ISO {url} failed")]
@@ -54,15 +57,34 @@ pub enum PipelineError {
     Menu(#[from] repack_menu::MenuError),
     #[error("a build task failed: {0}")]
     Task(String),
+    /// Occurs when the release was published and made current, but the menu could not be
+    /// regenerated: the catalogue changed, the old `menu.ipxe` stays until a menu renders.
+    #[error(
+        "{tag} was published in {location} and is current, but menu.ipxe could not be regenerated"
+    )]
+    MenuAfterPublish {
+        tag: String,
+        location: String,
+        #[source]
+        source: Box<PipelineError>,
+    },
 }
 
 impl PipelineError {
+    /// True when the failure came after the release was published and made current (the
+    /// catalogue changed); every other failure leaves the published tree and catalogue as
+    /// they were.
+    pub fn published_anyway(&self) -> bool {
+        matches!(self, PipelineError::MenuAfterPublish { .. })
+    }
+
     /// A stable identifier of the failure, stored as the recipe's last error and used as a
     /// metric label.
     pub fn kind(&self) -> &'static str {
         match self {
             PipelineError::Watch(error) => error.kind(),
             PipelineError::Fetch(error) => error.kind(),
+            PipelineError::Trust(error) => error.kind(),
             PipelineError::Iso { source, .. } => source.kind(),
             PipelineError::Initrd(error) => error.kind(),
             PipelineError::InitrdLint { .. } => "initrd-lint",
@@ -75,6 +97,7 @@ impl PipelineError {
             PipelineError::Catalog(error) => error.kind(),
             PipelineError::Menu(error) => error.kind(),
             PipelineError::Task(_) => "task",
+            PipelineError::MenuAfterPublish { .. } => "menu-after-publish",
         }
     }
 }

@@ -6,7 +6,9 @@
 //! Otherwise it downloads the ISO (verified against the upstream checksum), lays the release
 //! out in a staging directory (kernel, the upstream initrd with one appended overlay that must
 //! pass the kernel-rules lint, root images split into parts, manifest), publishes it, records
-//! it as current in one catalogue transaction, and regenerates the menu. Any failure leaves
+//! it as current in one catalogue transaction, and regenerates the menu. The watcher reads
+//! its feed through the catalogue ([`CatalogFeedCache`]: conditional requests against the
+//! copies in `feed_state`), and the newest release it found is recorded in `releases_seen`. Any failure leaves
 //! the published tree, the catalogue and the menu as they were, and is recorded as the
 //! recipe's last check so a broken upstream is reported, not mistaken for "nothing new".
 //!
@@ -28,13 +30,14 @@ mod consistency;
 mod error;
 mod menu;
 mod stream;
+pub mod trust;
 
 pub use menu::render as render_menu;
 
 pub use error::PipelineError;
 
-use repack_catalog::{Catalog, CheckOutcome, NewBuild};
-use repack_core::{BuildKey, Recipe};
+use repack_catalog::{Catalog, CheckOutcome, NewBuild, SeenRelease};
+use repack_core::{BuildKey, OutputSettings, Recipe};
 use repack_fetch::{Fetcher, Reporter};
 use repack_publish::Publisher;
 
@@ -46,6 +49,8 @@ pub struct BuildSettings {
     /// Base URL of the published tree as the booting machine sees it (default of the menu's
     /// `repack-base` variable).
     pub public_url: String,
+    /// Directories holding the keys recipes pin (`<name>-<FINGERPRINT>.asc`).
+    pub key_dirs: Vec<std::path::PathBuf>,
 }
 
 /// What a run did.
@@ -95,8 +100,25 @@ impl<P: Publisher> Pipeline<P> {
         recipe: &Recipe,
         reporter: &dyn Reporter,
     ) -> Result<Outcome, PipelineError> {
-        let candidate = repack_watch::newest(recipe, &self.fetcher).await?;
-        let key = BuildKey::new(candidate.sha256, recipe.build_hash());
+        let feed_cache = CatalogFeedCache(self.catalog.clone());
+        let mut ctx = repack_watch::WatchContext::new(recipe, &self.fetcher);
+        ctx.feed_cache = Some(&feed_cache);
+        let candidate = repack_watch::newest(&ctx).await?;
+        self.catalog
+            .record_release_seen(&SeenRelease::of(&candidate))
+            .await?;
+        // A feed going backwards (older than what is current) never builds anything.
+        let current = self.catalog.current(&recipe.id, recipe.arch).await?;
+        repack_watch::ensure_not_backwards(
+            recipe,
+            &candidate,
+            current.as_ref().map(|build| build.version.as_str()),
+        )?;
+        let sha256 = repack_watch::require_sha256(recipe, &candidate)?;
+        let output = OutputSettings {
+            part_size: self.settings.part_size,
+        };
+        let key = BuildKey::new(sha256, recipe.build_hash(&output));
         let tag = key.tag(&candidate.version);
         tracing::info!(recipe = %recipe.id, %tag, "build key derived");
         if let Some(existing) = self.catalog.find_build(&key).await? {
@@ -107,17 +129,31 @@ impl<P: Publisher> Pipeline<P> {
             });
         }
 
+        // The digest must come from signed text, or the ISO carry a signature, when the recipe
+        // pins keys: checked before a byte of the ISO is requested.
+        let signature_tap = match trust::before_download(
+            &self.fetcher,
+            &candidate,
+            sha256,
+            &self.settings.key_dirs,
+        )
+        .await?
+        {
+            trust::IsoProof::None => None,
+            trust::IsoProof::Signature(tap) => Some(*tap),
+        };
+
         // The root images are laid out (in the fetcher's stream directory) as they stream in,
         // and moved into the staging directory only once the ISO's digest matched.
-        let stream_dir = self.fetcher.stream_dir(&candidate.sha256);
+        let stream_dir = self.fetcher.stream_dir(&sha256);
         let tap = stream::RootfsTap::new(
             recipe.iso.rootfs.clone(),
             self.settings.part_size,
             stream_dir.clone(),
         );
-        let (iso, tap) = self
+        let (iso, (tap, signature_tap)) = self
             .fetcher
-            .fetch_iso_with_tap(&candidate.iso_url, candidate.sha256, reporter, tap)
+            .fetch_iso_with_tap(&candidate.iso_url, sha256, reporter, (tap, signature_tap))
             .await?;
         tracing::info!(path = %iso.path.display(), size = iso.size, cached = iso.from_cache, hollow = iso.hollow, "ISO verified");
         // A hollow ISO (its root images were stored only as parts) and the stream directory
@@ -127,6 +163,29 @@ impl<P: Publisher> Pipeline<P> {
             stream_dir: stream_dir.clone(),
             _lease: iso.lease.clone().filter(|_| iso.hollow),
         });
+        if let Some(signature_tap) = signature_tap {
+            let (path, downloaded, hollow) = (iso.path.clone(), !iso.from_cache, iso.hollow);
+            let verdict = tokio::task::spawn_blocking(move || {
+                if hollow && !signature_tap.saw_whole_download() {
+                    // The stored ISO lacks the root images' bytes and the stream missed its
+                    // start: nothing left to check the signature against.
+                    return Err(PipelineError::StreamIncomplete {
+                        detail: "the ISO's signature could not be checked: the download was resumed by another process".to_owned(),
+                    });
+                }
+                signature_tap.finish(&path, downloaded).map_err(PipelineError::from)
+            })
+            .await
+            .map_err(|error| PipelineError::Task(error.to_string()))?;
+            if let Err(error) = verdict {
+                // Not what the pinned key signed: it leaves the cache like a mismatching ISO.
+                let path = iso.path.clone();
+                if self.fetcher.evict(iso).await {
+                    tracing::warn!(path = %path.display(), "ISO without a valid signature removed from the download cache");
+                }
+                return Err(error);
+            }
+        }
         let streamed = if iso.from_cache {
             Vec::new()
         } else {
@@ -168,7 +227,15 @@ impl<P: Publisher> Pipeline<P> {
         if self.fetcher.evict(iso).await {
             tracing::info!(path = %iso_path.display(), "published ISO removed from the download cache");
         }
-        self.regenerate_menu().await?;
+        // The release is published and current from here on: a menu that cannot be rendered
+        // must not read as "nothing was published".
+        if let Err(error) = self.regenerate_menu().await {
+            return Err(PipelineError::MenuAfterPublish {
+                tag,
+                location: published.location,
+                source: Box::new(error),
+            });
+        }
         Ok(Outcome::Published {
             version: manifest.version,
             tag,
@@ -184,6 +251,68 @@ impl<P: Publisher> Pipeline<P> {
             .publish_file("menu.ipxe", script.clone().into_bytes())
             .await?;
         Ok(script)
+    }
+}
+
+/// The catalogue as the watchers' [`FeedCache`](repack_watch::FeedCache): the copies of
+/// feed documents live in its `feed_state` table, so every process sharing the catalogue
+/// shares them, and a restart keeps them.
+#[derive(Debug, Clone)]
+pub struct CatalogFeedCache(pub Catalog);
+
+impl repack_watch::FeedCache for CatalogFeedCache {
+    fn get<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> repack_watch::CacheFuture<'a, Option<repack_watch::StoredFeed>> {
+        Box::pin(async move {
+            let state = self
+                .0
+                .feed_state(url)
+                .await
+                .map_err(cache_error("read", url))?;
+            Ok(state.map(|state| repack_watch::StoredFeed {
+                etag: state.etag,
+                last_modified: state.last_modified,
+                body: state.body,
+            }))
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        url: &'a str,
+        feed: &'a repack_watch::StoredFeed,
+    ) -> repack_watch::CacheFuture<'a, ()> {
+        Box::pin(async move {
+            let (etag, modified) = (feed.etag.as_deref(), feed.last_modified.as_deref());
+            self.0
+                .store_feed(url, etag, modified, &feed.body)
+                .await
+                .map_err(cache_error("store", url))
+        })
+    }
+
+    fn revalidated<'a>(&'a self, url: &'a str) -> repack_watch::CacheFuture<'a, ()> {
+        Box::pin(async move {
+            self.0
+                .feed_revalidated(url)
+                .await
+                .map(drop)
+                .map_err(cache_error("update", url))
+        })
+    }
+}
+
+fn cache_error(
+    action: &'static str,
+    url: &str,
+) -> impl FnOnce(repack_catalog::CatalogError) -> repack_watch::FeedCacheError {
+    let url = url.to_owned();
+    move |error| repack_watch::FeedCacheError {
+        action,
+        url,
+        source: Box::new(error),
     }
 }
 

@@ -1,261 +1,225 @@
 //! The `checksums` watcher: an upstream publishes a `SHA256SUMS`-style list next to its
 //! ISOs, and every listed file whose name matches the recipe's pattern is a release.
 //!
-//! [`candidates`] fetches the list (capped at [`MAX_LIST_BYTES`]) through the shared
-//! [`Fetcher`], parses it with `repack-verify`, keeps the names matching the recipe's
-//! `pattern` (its `version` group gives the version) and resolves each ISO URL relative to
-//! the list's *upstream* URL — mirror rewrites are the fetcher's business, so candidates
-//! always carry upstream URLs. [`candidates_from_list`] is the same without the network.
+//! ```toml
+//! [watch]
+//! kind = "checksums"
+//! url = "https://cdimage.debian.org/debian-cd/current-live/amd64/iso-hybrid/SHA256SUMS"
+//! pattern = '^debian-live-(?P<version>[0-9.]+)-amd64-standard\.iso$'
+//! ```
 //!
-//! Like every watcher it only fetches and parses, and returns every candidate: choosing the
-//! newest, and treating "nothing matched" as an error, is `repack-watch`'s job. It refuses an
-//! HTML page served with status 200 in place of the list, an empty list, and names that would
+//! With `dir_pattern`, `url` is instead an index of version directories (Ubuntu's
+//! `releases/` with `24.04/`, `24.04.1/`, `26.04/` and codename links like `noble/`): the
+//! newest `max_dirs` directories whose name matches `dir_pattern` are read, each through
+//! its `list` (default `SHA256SUMS`). A directory whose list is missing (404) is not
+//! complete yet and is skipped; every other failure is an error.
+//!
+//! [`candidates`] fetches (capped at [`MAX_LIST_BYTES`] and [`MAX_INDEX_BYTES`]) through
+//! [`Feeds`] (the shared fetcher, conditionally on kept copies), parses with `repack-verify`,
+//! and resolves each ISO URL relative to the list's *upstream* URL. A list carries no dates:
+//! each candidate's `published_at` is the `Last-Modified` of the list that names it. [`candidates_from_list`] is the same for one list without the
+//! network. Like every watcher it only fetches and parses, and returns every candidate:
+//! choosing the newest and every other policy is `repack-watch`'s job. It refuses an HTML
+//! page served with status 200 in place of a list, an empty list, and names that would
 //! resolve outside the list's directory.
 
-// Errors carry both URLs, both digests and paths so that a person can act on them. They are
-// returned once per download or check, never in a loop, so their size costs nothing.
+// Feed errors carry the fetcher's error (both URLs); returned once per check.
 #![allow(clippy::result_large_err)]
 
-use regex::Regex;
-use repack_core::{Candidate, Recipe};
-use repack_fetch::{FetchError, Fetcher};
-use repack_verify::{ChecksumList, VerifyError, parse_checksum_list};
+use repack_core::{Candidate, Checksum, Recipe};
+use repack_watch_common::dirs::{self, DEFAULT_DIRS, MAX_DIRS};
+use repack_watch_common::{FeedError, FeedText, Feeds, VersionPattern, checksum, text, urls};
+use serde::Deserialize;
 use url::Url;
 
 /// Largest checksum list accepted. Real ones are a few kilobytes.
 pub const MAX_LIST_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Occurs when the checksum list cannot be turned into candidates.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ChecksumsError {
-    /// Occurs when the list cannot be downloaded (HTTP error, too large, not UTF-8, ...).
-    #[error("cannot fetch the checksum list {url}")]
-    Fetch {
-        url: String,
-        #[source]
-        source: FetchError,
-    },
-    /// Occurs when the server answered with an HTML page (an error or login page served
-    /// with status 200) instead of a checksum list.
-    #[error("{url} returned an HTML page, not a checksum list")]
-    HtmlPage { url: String },
-    /// Occurs when the list has a malformed line, a conflicting duplicate or is too large.
-    #[error("checksum list {url} is not valid")]
-    Parse {
-        url: String,
-        #[source]
-        source: VerifyError,
-    },
-    /// Occurs when the list parses but names no file at all.
-    #[error("checksum list {url} lists no files")]
-    EmptyList { url: String },
-    /// Occurs when the recipe's pattern is not a regular expression with a `version` group.
-    #[error("watch pattern `{pattern}` is not usable: {reason}")]
-    BadPattern { pattern: String, reason: String },
-    /// Occurs when the list URL is not an absolute URL with a path.
-    #[error("checksum list URL `{url}` cannot be a base for ISO URLs")]
-    BadListUrl { url: String },
-    /// Occurs when a matching name would resolve outside the list's directory
-    /// (`..`, empty segments, backslashes).
-    #[error("checksum list {url} line {line}: file name `{name}` is not a plain relative path")]
-    UnsafeName {
-        url: String,
-        line: usize,
-        name: String,
-    },
+/// Largest index of version directories accepted. Ubuntu's is about 20 kB.
+pub const MAX_INDEX_BYTES: u64 = 2 * 1024 * 1024;
+
+const LIST: &str = "checksum list";
+const INDEX: &str = "directory index";
+
+/// The `[watch]` settings of the `checksums` kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawConfig")]
+pub struct Config {
+    /// The checksum list, or with `dir_pattern` the index of version directories.
+    pub url: String,
+    /// Matched against each listed file name; its `version` group gives the version, an
+    /// optional `arch` group the upstream's architecture name.
+    pub pattern: VersionPattern,
+    /// Matched against directory names of the index at `url`.
+    pub dir_pattern: Option<VersionPattern>,
+    /// The list's file name inside each version directory.
+    pub list: String,
+    /// How many of the newest version directories are read.
+    pub max_dirs: usize,
 }
 
-impl ChecksumsError {
-    /// A stable, short identifier of the failure (the underlying fetch or parse kind when
-    /// there is one), for metrics labels and the catalogue.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ChecksumsError::Fetch { source, .. } => source.kind(),
-            ChecksumsError::HtmlPage { .. } => "checksums-html-page",
-            ChecksumsError::Parse { source, .. } => source.kind(),
-            ChecksumsError::EmptyList { .. } => "checksums-empty-list",
-            ChecksumsError::BadPattern { .. } => "checksums-bad-pattern",
-            ChecksumsError::BadListUrl { .. } => "checksums-bad-list-url",
-            ChecksumsError::UnsafeName { .. } => "checksums-unsafe-name",
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    url: String,
+    pattern: VersionPattern,
+    dir_pattern: Option<VersionPattern>,
+    list: Option<String>,
+    max_dirs: Option<usize>,
+}
+
+impl TryFrom<RawConfig> for Config {
+    type Error = String;
+
+    fn try_from(raw: RawConfig) -> Result<Self, String> {
+        if !(raw.url.starts_with("http://") || raw.url.starts_with("https://")) {
+            return Err(format!("`url = \"{}\"` must be an http(s) URL", raw.url));
         }
+        if raw.dir_pattern.is_none() && (raw.list.is_some() || raw.max_dirs.is_some()) {
+            return Err("`list` and `max_dirs` only apply with `dir_pattern`".to_owned());
+        }
+        let list = raw.list.unwrap_or_else(|| "SHA256SUMS".to_owned());
+        if list.split('/').any(|segment| !urls::plain_segment(segment)) {
+            return Err(format!(
+                "`list = \"{list}\"` must be a relative path inside the version directory"
+            ));
+        }
+        let max_dirs = raw.max_dirs.unwrap_or(DEFAULT_DIRS);
+        if !(1..=MAX_DIRS).contains(&max_dirs) {
+            return Err(format!(
+                "`max_dirs = {max_dirs}` must be between 1 and {MAX_DIRS}"
+            ));
+        }
+        Ok(Config {
+            url: raw.url,
+            pattern: raw.pattern,
+            dir_pattern: raw.dir_pattern,
+            list,
+            max_dirs,
+        })
     }
 }
 
-/// Fetches the checksum list at `url` and returns a candidate for every listed file whose
-/// name matches `pattern`, in list order. An empty vector means the list was fine but
-/// nothing matched.
+/// Every release the recipe's checksum list(s) name, in list order (newest directory
+/// first when walking an index). An empty vector means the lists were fine but nothing
+/// matched.
 pub async fn candidates(
+    config: &Config,
     recipe: &Recipe,
-    url: &str,
-    pattern: &str,
-    fetcher: &Fetcher,
-) -> Result<Vec<Candidate>, ChecksumsError> {
-    // Check what does not need the network first.
-    compile_pattern(pattern)?;
-    base_url(url)?;
-    let text = fetcher
-        .fetch_text(url, MAX_LIST_BYTES)
+    feeds: Feeds<'_>,
+) -> Result<Vec<Candidate>, FeedError> {
+    let Some(dir_pattern) = &config.dir_pattern else {
+        let list = fetch_list(feeds, &config.url).await?;
+        let found = dated(
+            candidates_from_list(config, recipe, &config.url, &list.body)?,
+            &list,
+        );
+        tracing::info!(recipe = %recipe.id, url = %config.url, candidates = found.len(), "read checksum list");
+        return Ok(found);
+    };
+    let index = urls::base(INDEX, &config.url)?;
+    let page = feeds
+        .text(&config.url, MAX_INDEX_BYTES)
         .await
-        .map_err(|source| ChecksumsError::Fetch {
-            url: url.to_owned(),
-            source,
-        })?;
-    let found = candidates_from_list(recipe, url, pattern, &text)?;
-    tracing::info!(recipe = %recipe.id, %url, candidates = found.len(), "read checksum list");
-    Ok(found)
-}
-
-/// [`candidates`] over a list already fetched from `url`.
-pub fn candidates_from_list(
-    recipe: &Recipe,
-    url: &str,
-    pattern: &str,
-    text: &str,
-) -> Result<Vec<Candidate>, ChecksumsError> {
-    let regex = compile_pattern(pattern)?;
-    let base = base_url(url)?;
-    if looks_like_html(text) {
-        return Err(ChecksumsError::HtmlPage {
-            url: url.to_owned(),
-        });
-    }
-    let list: ChecksumList = parse_checksum_list(text).map_err(|source| ChecksumsError::Parse {
-        url: url.to_owned(),
-        source,
-    })?;
-    if list.is_empty() {
-        return Err(ChecksumsError::EmptyList {
-            url: url.to_owned(),
+        .map_err(FeedError::fetch(INDEX, &config.url))?;
+    let all = dirs::version_dirs(&index, &page.body, dir_pattern);
+    if all.is_empty() {
+        return Err(FeedError::Empty {
+            what: INDEX,
+            url: config.url.clone(),
         });
     }
     let mut found = Vec::new();
-    for entry in list.entries() {
-        let Some(version) = regex
-            .captures(&entry.name)
-            .and_then(|captures| captures.name("version"))
-            .map(|version| version.as_str())
-            .filter(|version| !version.is_empty())
-        else {
-            continue;
-        };
-        let unsafe_name = || ChecksumsError::UnsafeName {
-            url: url.to_owned(),
-            line: entry.line,
-            name: entry.name.clone(),
-        };
-        let iso_url = resolve(&base, &entry.name).ok_or_else(unsafe_name)?;
-        let iso_name = entry.name.rsplit('/').next().unwrap_or(&entry.name);
-        found.push(Candidate {
-            recipe: recipe.id.clone(),
-            version: version.to_owned(),
-            arch: recipe.arch,
-            iso_url: iso_url.into(),
-            iso_name: iso_name.to_owned(),
-            sha256: entry.sha256,
+    let mut lists_read = 0;
+    for dir in all.iter().take(config.max_dirs) {
+        let list_url = join(&dir.url, &config.list);
+        match feeds.text(&list_url, MAX_LIST_BYTES).await {
+            Ok(list) => {
+                lists_read += 1;
+                let listed = candidates_from_list(config, recipe, &list_url, &list.body)?;
+                found.extend(dated(listed, &list));
+            }
+            Err(error) if error.status() == Some(404) => {
+                tracing::info!(recipe = %recipe.id, url = %list_url, "version directory has no checksum list yet (404); skipped");
+            }
+            Err(source) => {
+                return Err(FeedError::Fetch {
+                    what: LIST,
+                    url: list_url,
+                    source,
+                });
+            }
+        }
+    }
+    if lists_read == 0 {
+        return Err(FeedError::Empty {
+            what: INDEX,
+            url: config.url.clone(),
         });
     }
+    tracing::info!(recipe = %recipe.id, url = %config.url, lists_read, candidates = found.len(), "read version directories");
     Ok(found)
 }
 
-fn compile_pattern(pattern: &str) -> Result<Regex, ChecksumsError> {
-    let bad = |reason: String| ChecksumsError::BadPattern {
-        pattern: pattern.to_owned(),
-        reason,
-    };
-    let regex = Regex::new(pattern).map_err(|error| bad(error.to_string()))?;
-    if !regex
-        .capture_names()
-        .flatten()
-        .any(|name| name == "version")
-    {
-        return Err(bad("it has no `(?P<version>...)` group".to_owned()));
+async fn fetch_list(feeds: Feeds<'_>, url: &str) -> Result<FeedText, FeedError> {
+    feeds
+        .text(url, MAX_LIST_BYTES)
+        .await
+        .map_err(FeedError::fetch(LIST, url))
+}
+
+/// The candidates of `list`, each published when the list last changed.
+fn dated(mut found: Vec<Candidate>, list: &FeedText) -> Vec<Candidate> {
+    let published_at = list.published_at();
+    for candidate in &mut found {
+        candidate.published_at.clone_from(&published_at);
     }
-    Ok(regex)
+    found
 }
 
-fn base_url(url: &str) -> Result<Url, ChecksumsError> {
-    Url::parse(url)
-        .ok()
-        .filter(|base| matches!(base.scheme(), "http" | "https") && !base.cannot_be_a_base())
-        .ok_or_else(|| ChecksumsError::BadListUrl {
-            url: url.to_owned(),
-        })
-}
-
-/// The URL of `name` (a relative path as listed) in the directory of the list at `base`.
-/// Each segment is percent-encoded, so `?`, `#`, `%` and spaces stay part of the name;
-/// `None` for names that could leave the directory.
-fn resolve(base: &Url, name: &str) -> Option<Url> {
-    let segments: Vec<&str> = name.split('/').collect();
-    if segments
-        .iter()
-        .any(|segment| matches!(*segment, "" | "." | "..") || segment.contains('\\'))
-    {
-        return None;
+/// `relative` (plain segments, checked when the recipe loaded) inside the directory `dir`.
+fn join(dir: &Url, relative: &str) -> String {
+    let mut url = dir.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty();
+        path.extend(relative.split('/'));
     }
-    let mut url = base.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    {
-        let mut path = url.path_segments_mut().ok()?;
-        path.pop();
-        path.extend(segments);
-    }
-    Some(url)
+    url.to_string()
 }
 
-/// A checksum list never starts with `<`; an HTML or XML page always does.
-fn looks_like_html(text: &str) -> bool {
-    text.trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with('<')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_resolve_in_the_list_directory_with_encoding() {
-        let base = Url::parse("https://cd.example/live/12/SHA256SUMS?x=1#f").unwrap();
-        let cases = [
-            ("a.iso", "https://cd.example/live/12/a.iso"),
-            ("sub/a b.iso", "https://cd.example/live/12/sub/a%20b.iso"),
-            ("a#1?.iso", "https://cd.example/live/12/a%231%3F.iso"),
-            ("100%.iso", "https://cd.example/live/12/100%25.iso"),
-            ("http://evil/x.iso", ""),
-        ];
-        for (name, expected) in cases {
-            let resolved = resolve(&base, name).map(String::from).unwrap_or_default();
-            assert_eq!(resolved, expected, "{name}");
-        }
-        let directory = Url::parse("https://cd.example/live/").unwrap();
-        assert_eq!(
-            resolve(&directory, "a.iso").unwrap().as_str(),
-            "https://cd.example/live/a.iso"
+/// [`candidates`] over one list already fetched from `url`.
+pub fn candidates_from_list(
+    config: &Config,
+    recipe: &Recipe,
+    url: &str,
+    body: &str,
+) -> Result<Vec<Candidate>, FeedError> {
+    let base = urls::base(LIST, url)?;
+    let list = checksum::parse_list(url, text::strip_bom(body), "")?;
+    let mut found = Vec::new();
+    for entry in list.entries() {
+        let Some((version, arch)) = config.pattern.captures(&entry.name) else {
+            continue;
+        };
+        let iso_url =
+            urls::resolve_listed(&base, &entry.name).ok_or_else(|| FeedError::BadLink {
+                what: LIST,
+                url: url.to_owned(),
+                value: entry.name.clone(),
+                reason: "the name is not a plain relative path (line shown in the list)",
+            })?;
+        let iso_name = entry.name.rsplit('/').next().unwrap_or(&entry.name);
+        let mut candidate = Candidate::new(
+            recipe.id.clone(),
+            version,
+            recipe.arch,
+            iso_url.to_string(),
+            iso_name,
+            Checksum::Sha256(entry.sha256),
         );
+        candidate.upstream_arch = arch;
+        candidate.checksum_url = Some(url.to_owned());
+        found.push(candidate);
     }
-
-    #[test]
-    fn escaping_names_do_not_resolve() {
-        let base = Url::parse("https://cd.example/live/SHA256SUMS").unwrap();
-        for name in [
-            "../a.iso",
-            "a/../../b.iso",
-            "/etc/a.iso",
-            "./a.iso",
-            "a\\..\\b",
-            "a//b",
-        ] {
-            assert!(resolve(&base, name).is_none(), "{name}");
-        }
-    }
-
-    #[test]
-    fn html_is_recognised() {
-        assert!(looks_like_html("\n  <!DOCTYPE html><html>"));
-        assert!(looks_like_html("\u{feff}<html>"));
-        assert!(!looks_like_html("abc  a.iso"));
-    }
+    Ok(found)
 }

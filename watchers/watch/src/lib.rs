@@ -1,132 +1,206 @@
-//! The watcher registry: turns a recipe's [`WatchSource`] into release [`Candidate`]s and
-//! picks the newest one.
+//! The watcher registry: from a recipe's `[watch]` table to the newest release it wants.
 //!
-//! Each feed kind is one `repack-watch-<kind>` crate that fetches and parses and returns
-//! *every* candidate; [`candidates`] dispatches to it with one `match` arm per kind (a new
-//! kind is one crate, one variant of [`WatchSource`], one arm here). Policy lives here:
-//! [`newest`] orders candidates with [`Version`] and refuses to guess — a feed with no
-//! matching release, or two different files claiming the newest version, is an error, so a
-//! failed or empty check can never look like "nothing new".
+//! [`WatchConfig::parse`] reads the raw table the recipe carries (core keeps it raw) into one
+//! kind's typed settings ([`KindConfig`]) plus the options every kind shares ([`Policy`]);
+//! the binary runs it when a recipe loads, so an unknown kind or key fails early with the
+//! recipe's file and the key. A [`Watcher`] (each kind's settings, and [`KindConfig`]
+//! dispatching to them) fetches and parses the feed and returns *every* candidate; the kinds
+//! are one crate each (`repack-watch-checksums`, `-html-index`, `-json`, `-yaml`, `-github`).
+//! [`newest`] then applies the policy the same way for every kind: include/exclude on file
+//! names, pre-releases out unless `prerelease = true`, architecture names mapped to the
+//! recipe's, versions ordered ([`policy::order_key`]), ties between different files refused.
+//! [`ensure_not_backwards`] compares the result with the published version: a feed going
+//! backwards never fires a build.
 //!
-//! Not here yet: include/exclude filters, arch mapping, conditional requests (ETag/304)
-//! against stored feed state, the compliance suite run against every kind.
+//! A failed, empty or HTML-error-page check is always an error, never "nothing new".
+//!
+//! Politeness: a [`WatchContext`] may carry a [`FeedCache`] (the binary's is the catalogue's
+//! `feed_state` table). Every document a kind reads is then requested conditionally on the
+//! copy kept from the last 200 (`If-None-Match`, `If-Modified-Since`); on a 304 no body is
+//! read and the kind parses the kept copy again, so the candidates are exactly those of the
+//! last 200. Without a cache every request is unconditional. Each candidate carries the
+//! upstream's publish time when there is one: a date in the feed (`json`, `yaml`, `github`),
+//! else the `Last-Modified` of the list or page naming it (`checksums`, `html-index`).
+//!
+//! Not here: OpenPGP verification (the candidate carries the signature URL and pinned keys
+//! for it).
+//!
+//! The `testing` feature adds the `compliance` module: the suite every kind's tests run against their
+//! own fixtures.
 
-// Errors carry both URLs, both digests and paths so that a person can act on them. They are
-// returned once per download or check, never in a loop, so their size costs nothing.
+// Errors carry the fetcher's error (both URLs) and are returned once per check.
 #![allow(clippy::result_large_err)]
 
-use repack_core::{Candidate, Recipe, Version, WatchSource};
+#[cfg(feature = "testing")]
+pub mod compliance;
+mod config;
+mod error;
+pub mod policy;
+
+pub use config::{KINDS, KindConfig, SHARED_KEYS, WatchConfig};
+pub use error::WatchError;
+pub use policy::{Freshness, Policy, Selection, freshness, pick_newest};
+pub use repack_watch_common::{
+    CacheCounts, CacheFuture, FeedCache, FeedCacheError, FeedError, Feeds, MemoryFeedCache,
+    StoredFeed,
+};
+pub use repack_watch_github::ApiToken;
+
+use repack_core::{Candidate, Recipe, Sha256Digest};
 use repack_fetch::Fetcher;
-use repack_watch_checksums::ChecksumsError;
 
-/// Occurs when a recipe's feed cannot be checked or has no usable release.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WatchError {
-    /// Occurs when the `checksums` watcher fails (fetch, HTML page, malformed list, ...).
-    #[error("cannot check `{recipe}` for new releases")]
-    Checksums {
-        recipe: String,
-        #[source]
-        source: ChecksumsError,
-    },
-    /// Occurs when the feed was read but no entry matched the recipe's pattern.
-    #[error("no release of `{recipe}` in {url} matches the pattern `{pattern}`")]
-    NoMatchingRelease {
-        recipe: String,
-        url: String,
-        pattern: String,
-    },
-    /// Occurs when several different files match with the same newest version: the pattern
-    /// is too loose, and picking one would be a guess.
-    #[error(
-        "`{recipe}`: several files in {url} match version {version} ({}); tighten the pattern",
-        .names.join(", ")
-    )]
-    AmbiguousRelease {
-        recipe: String,
-        url: String,
-        version: String,
-        names: Vec<String>,
-    },
+/// What a watcher needs besides its settings.
+#[derive(Clone, Copy)]
+pub struct WatchContext<'a> {
+    pub recipe: &'a Recipe,
+    pub fetcher: &'a Fetcher,
+    /// Sent to the GitHub API only; the caller reads it from the environment.
+    pub github_token: Option<&'a ApiToken>,
+    /// Where copies of feed documents are kept between checks, for conditional requests;
+    /// `None`: nothing is kept, every request is unconditional.
+    pub feed_cache: Option<&'a dyn FeedCache>,
 }
 
-impl WatchError {
-    /// A stable, short identifier of the failure, for metrics labels and the catalogue.
-    pub fn kind(&self) -> &'static str {
+impl<'a> WatchContext<'a> {
+    pub fn new(recipe: &'a Recipe, fetcher: &'a Fetcher) -> Self {
+        WatchContext {
+            recipe,
+            fetcher,
+            github_token: None,
+            feed_cache: None,
+        }
+    }
+
+    /// How the kinds read documents: the fetcher and the cache.
+    pub fn feeds(&self) -> Feeds<'a> {
+        Feeds::new(self.fetcher).with_cache(self.feed_cache)
+    }
+}
+
+impl std::fmt::Debug for WatchContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchContext")
+            .field("recipe", &self.recipe.id)
+            .field("fetcher", self.fetcher)
+            .field("github_token", &self.github_token)
+            .field("feed_cache", &self.feed_cache.is_some())
+            .finish()
+    }
+}
+
+/// A feed kind: fetches and parses, and returns every release it lists (unordered, not
+/// filtered by the recipe's policy; may be empty when nothing matched the kind's own
+/// pattern).
+pub trait Watcher {
+    fn candidates(
+        &self,
+        ctx: &WatchContext<'_>,
+    ) -> impl Future<Output = Result<Vec<Candidate>, FeedError>> + Send;
+}
+
+impl Watcher for repack_watch_checksums::Config {
+    async fn candidates(&self, ctx: &WatchContext<'_>) -> Result<Vec<Candidate>, FeedError> {
+        repack_watch_checksums::candidates(self, ctx.recipe, ctx.feeds()).await
+    }
+}
+
+impl Watcher for repack_watch_html_index::Config {
+    async fn candidates(&self, ctx: &WatchContext<'_>) -> Result<Vec<Candidate>, FeedError> {
+        repack_watch_html_index::candidates(self, ctx.recipe, ctx.feeds()).await
+    }
+}
+
+/// The `json` and `yaml` kinds share their settings type; the variant decides the format.
+async fn structured(
+    kind: &KindConfig,
+    ctx: &WatchContext<'_>,
+) -> Result<Vec<Candidate>, FeedError> {
+    match kind {
+        KindConfig::Json(config) => {
+            repack_watch_json::candidates(config, ctx.recipe, ctx.feeds()).await
+        }
+        KindConfig::Yaml(config) => {
+            repack_watch_yaml::candidates(config, ctx.recipe, ctx.feeds()).await
+        }
+        _ => unreachable!("only called for json and yaml"),
+    }
+}
+
+impl Watcher for repack_watch_github::Config {
+    async fn candidates(&self, ctx: &WatchContext<'_>) -> Result<Vec<Candidate>, FeedError> {
+        repack_watch_github::candidates(self, ctx.recipe, ctx.feeds(), ctx.github_token).await
+    }
+}
+
+impl Watcher for KindConfig {
+    async fn candidates(&self, ctx: &WatchContext<'_>) -> Result<Vec<Candidate>, FeedError> {
         match self {
-            WatchError::Checksums { source, .. } => source.kind(),
-            WatchError::NoMatchingRelease { .. } => "watch-no-matching-release",
-            WatchError::AmbiguousRelease { .. } => "watch-ambiguous-release",
+            KindConfig::Checksums(config) => config.candidates(ctx).await,
+            KindConfig::HtmlIndex(config) => config.candidates(ctx).await,
+            KindConfig::Json(_) | KindConfig::Yaml(_) => structured(self, ctx).await,
+            KindConfig::Github(config) => config.candidates(ctx).await,
         }
     }
 }
 
-/// The feed URL and the pattern of a watch source, for messages.
-fn feed(source: &WatchSource) -> (&str, &str) {
-    match source {
-        WatchSource::Checksums { url, pattern } => (url, pattern),
-    }
+/// Every release the recipe's feed lists, before the recipe's policy.
+pub async fn candidates(ctx: &WatchContext<'_>) -> Result<Vec<Candidate>, WatchError> {
+    let config = WatchConfig::parse(ctx.recipe)?;
+    read(&config, ctx).await
 }
 
-/// Every release the recipe's feed lists, unordered and unfiltered beyond the kind's own
-/// pattern. May be empty.
-pub async fn candidates(recipe: &Recipe, fetcher: &Fetcher) -> Result<Vec<Candidate>, WatchError> {
-    match &recipe.watch {
-        WatchSource::Checksums { url, pattern } => {
-            repack_watch_checksums::candidates(recipe, url, pattern, fetcher)
-                .await
-                .map_err(|source| WatchError::Checksums {
-                    recipe: recipe.id.clone(),
-                    source,
-                })
-        }
-    }
+async fn read(config: &WatchConfig, ctx: &WatchContext<'_>) -> Result<Vec<Candidate>, WatchError> {
+    config
+        .kind
+        .candidates(ctx)
+        .await
+        .map_err(|source| WatchError::Feed {
+            recipe: ctx.recipe.id.clone(),
+            kind: config.kind.name(),
+            source,
+        })
 }
 
-/// The newest release the recipe's feed lists (see [`pick_newest`]).
-pub async fn newest(recipe: &Recipe, fetcher: &Fetcher) -> Result<Candidate, WatchError> {
-    let found = candidates(recipe, fetcher).await?;
-    let chosen = pick_newest(recipe, found)?;
-    tracing::info!(recipe = %recipe.id, version = %chosen.version, iso_url = %chosen.iso_url, "newest upstream release");
+/// The newest release the recipe wants: the feed read, the policy applied, the newest
+/// picked, the signature location filled in.
+pub async fn newest(ctx: &WatchContext<'_>) -> Result<Candidate, WatchError> {
+    let config = WatchConfig::parse(ctx.recipe)?;
+    let found = read(&config, ctx).await?;
+    let selection = config.policy.select(ctx.recipe, found);
+    let mut chosen = pick_newest(ctx.recipe, &config.kind.url(), selection)?;
+    config.policy.sign(&mut chosen);
+    tracing::info!(recipe = %ctx.recipe.id, version = %chosen.version, iso_url = %chosen.iso_url, "newest upstream release");
     Ok(chosen)
 }
 
-/// Picks the candidate with the highest [`Version`]. No candidate is
-/// [`WatchError::NoMatchingRelease`]; different files sharing the highest version are
-/// [`WatchError::AmbiguousRelease`] (the same file listed twice is fine).
-pub fn pick_newest(recipe: &Recipe, candidates: Vec<Candidate>) -> Result<Candidate, WatchError> {
-    let (url, pattern) = feed(&recipe.watch);
-    let Some(best) = candidates
-        .iter()
-        .max_by(|a, b| Version::new(a.version.as_str()).cmp(&Version::new(b.version.as_str())))
-    else {
-        return Err(WatchError::NoMatchingRelease {
+/// [`freshness`] of `newest` against the published version, with
+/// [`Freshness::Backwards`] as [`WatchError::Backwards`]: a feed going backwards is
+/// reported, and never builds anything.
+pub fn ensure_not_backwards(
+    recipe: &Recipe,
+    newest: &Candidate,
+    published: Option<&str>,
+) -> Result<Freshness, WatchError> {
+    match freshness(&newest.version, published) {
+        Freshness::Backwards => Err(WatchError::Backwards {
             recipe: recipe.id.clone(),
-            url: url.to_owned(),
-            pattern: pattern.to_owned(),
-        });
-    };
-    let top = Version::new(best.version.as_str());
-    let mut tied: Vec<&Candidate> = Vec::new();
-    for candidate in candidates
-        .iter()
-        .filter(|c| Version::new(c.version.as_str()) == top)
-    {
-        if !tied
-            .iter()
-            .any(|t| t.iso_url == candidate.iso_url && t.sha256 == candidate.sha256)
-        {
-            tied.push(candidate);
-        }
+            url: newest.iso_url.clone(),
+            found: newest.version.clone(),
+            published: published.unwrap_or_default().to_owned(),
+        }),
+        other => Ok(other),
     }
-    if tied.len() > 1 {
-        return Err(WatchError::AmbiguousRelease {
+}
+
+/// The candidate's SHA-256, or [`WatchError::Unverified`] when the recipe declared that the
+/// upstream publishes none (such a release cannot be built).
+pub fn require_sha256(recipe: &Recipe, candidate: &Candidate) -> Result<Sha256Digest, WatchError> {
+    candidate
+        .checksum
+        .sha256()
+        .ok_or_else(|| WatchError::Unverified {
             recipe: recipe.id.clone(),
-            url: url.to_owned(),
-            version: best.version.clone(),
-            names: tied.iter().map(|c| c.iso_name.clone()).collect(),
-        });
-    }
-    Ok(best.clone())
+            version: candidate.version.clone(),
+            url: candidate.iso_url.clone(),
+        })
 }

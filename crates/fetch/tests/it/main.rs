@@ -7,9 +7,12 @@
 //! - `servedir`: resume against tower-http's `ServeDir` (Last-Modified only, no If-Range).
 //! - `text`: `fetch_text` status, size cap, UTF-8.
 //! - `mirror`: mirror rewrites are applied to every request and named in errors.
+//! - `politeness`: conditional requests (ETag, Last-Modified) and their 304s without a body,
+//!   the `User-Agent`, the per-host limit on requests in flight.
 
 mod iso;
 mod mirror;
+mod politeness;
 mod servedir;
 mod server;
 mod text;

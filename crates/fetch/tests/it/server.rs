@@ -1,7 +1,10 @@
 //! A stand-in HTTP server on 127.0.0.1 whose faults each test sets up: files with
 //! validators, a connection cut after N bytes, ignored or wrong ranges, temporary 503s.
 //! It answers `Range: bytes=N-` itself and, like tower-http's `ServeDir`, ignores
-//! `If-Range`. Every request is recorded with what was sent back.
+//! `If-Range`. It answers `If-None-Match` (by the file's ETag) and, without it,
+//! `If-Modified-Since` (by equal `Last-Modified` text) with 304 and no body. Every request is
+//! recorded with what was sent back, and the most requests it ever had in flight at once is
+//! kept.
 
 use axum::Router;
 use axum::body::Body;
@@ -12,7 +15,9 @@ use bytes::Bytes;
 use futures_util::stream;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// One file the server knows, and the faults to inject when serving it.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +38,8 @@ pub struct FileSpec {
     pub chunked: bool,
     /// Claim this `Content-Encoding` (the bytes are sent as they are).
     pub content_encoding: Option<String>,
+    /// Wait this long before answering (requests overlap meanwhile).
+    pub delay: Option<Duration>,
 }
 
 impl FileSpec {
@@ -54,6 +61,8 @@ pub struct Recorded {
     pub if_range: Option<String>,
     pub accept_encoding: Option<String>,
     pub user_agent: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
     pub status: u16,
     /// Body bytes the server put on the wire.
     pub sent: usize,
@@ -63,6 +72,8 @@ pub struct Recorded {
 struct Shared {
     files: Mutex<HashMap<String, FileSpec>>,
     requests: Mutex<Vec<Recorded>>,
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 pub struct TestServer {
@@ -100,6 +111,16 @@ impl TestServer {
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
     }
+
+    /// Body bytes put on the wire so far, over every request.
+    pub fn body_bytes_sent(&self) -> usize {
+        self.requests().iter().map(|request| request.sent).sum()
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared.most_in_flight.load(Ordering::SeqCst)
+    }
 }
 
 fn text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -110,6 +131,17 @@ fn text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
 }
 
 async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    let delay = shared
+        .files
+        .lock()
+        .unwrap()
+        .get(request.uri().path())
+        .and_then(|file| file.delay);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let headers = request.headers();
     let mut recorded = Recorded {
         path: request.uri().path().to_owned(),
@@ -117,6 +149,8 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         if_range: text(headers, header::IF_RANGE),
         accept_encoding: text(headers, header::ACCEPT_ENCODING),
         user_agent: text(headers, header::USER_AGENT),
+        if_none_match: text(headers, header::IF_NONE_MATCH),
+        if_modified_since: text(headers, header::IF_MODIFIED_SINCE),
         status: 0,
         sent: 0,
     };
@@ -124,6 +158,7 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     recorded.status = status;
     recorded.sent = sent;
     shared.requests.lock().unwrap().push(recorded);
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     response
 }
 
@@ -166,6 +201,21 @@ fn respond(shared: &Shared, request: &Recorded) -> (Response, u16, usize) {
     }
     if let Some(content_type) = &file.content_type {
         builder = builder.header(header::CONTENT_TYPE, content_type);
+    }
+    let unchanged = match (&request.if_none_match, &request.if_modified_since) {
+        (Some(tags), _) => file.etag.as_ref().is_some_and(|etag| {
+            tags.split(',')
+                .any(|tag| tag.trim() == "*" || tag.trim() == etag)
+        }),
+        (None, Some(since)) => file.last_modified.as_ref() == Some(since),
+        (None, None) => false,
+    };
+    if unchanged {
+        let response = builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap();
+        return (response, 304, 0);
     }
     let (status, body) = match start {
         Some(start) if start >= len => {

@@ -1,87 +1,83 @@
-//! Integration tests of the `checksums` watcher against a checksum list served by
-//! tower-http's `ServeDir` on 127.0.0.1.
+//! Integration tests of the `checksums` watcher against feeds served on 127.0.0.1 by
+//! `repack_testkit::feed::FeedServer`, with fixtures shaped like Ubuntu's and Debian's.
 //!
 //! Modules:
-//! - `lists`: matching, versions, digests, URL resolution (also through a mirror rewrite).
-//! - `refusals`: HTML with status 200, empty list, 404, malformed list, escaping names, size cap.
+//! - `lists`: matching, versions, digests, URL resolution, snapshots of real-shaped lists.
+//! - `dirs`: walking Ubuntu's `releases/` index; a directory without a list is skipped.
+//! - `refusals`: HTML with status 200, empty list, 404, malformed list, escaping names,
+//!   size cap, unusable settings.
+//! - `compliance`: the registry's compliance suite, flat list and directory walk.
 
+// Test helpers hand the crates' errors back as they are (they carry URLs and causes).
+#![allow(clippy::result_large_err)]
+
+mod compliance;
+mod dirs;
 mod lists;
 mod refusals;
 
-use axum::Router;
-use repack_core::{MirrorRewrite, Recipe};
-use repack_fetch::{FetchConfig, Fetcher};
-use std::path::Path;
-use std::time::Duration;
-use tower_http::services::ServeDir;
+use repack_core::Recipe;
+use repack_testkit::feed::FeedServer;
+use repack_watch::{KindConfig, WatchConfig};
 
 pub const STANDARD: &str = r"^debian-live-(?P<version>[0-9.]+)-amd64-standard\.iso$";
 
-/// Serves a directory of files on 127.0.0.1 and fetches through a mirror rewrite from
-/// `https://upstream.invalid/` to it, as operators and the end-to-end tests do.
-pub struct Upstream {
-    pub root: tempfile::TempDir,
-    pub base: String,
-    pub cache: tempfile::TempDir,
-    pub fetcher: Fetcher,
+/// A fixture file's text.
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-pub const UPSTREAM: &str = "https://upstream.invalid/";
+/// A recipe of kind `checksums` with these `[watch]` keys, and its parsed settings.
+pub fn config(watch: &str) -> (Recipe, repack_watch_checksums::Config) {
+    let recipe = repack_watch::compliance::recipe("checksums", watch, "");
+    let KindConfig::Checksums(config) = WatchConfig::parse(&recipe).unwrap().kind else {
+        panic!("not a checksums config");
+    };
+    (recipe, config)
+}
 
-impl Upstream {
-    pub async fn start() -> Upstream {
-        let root = tempfile::tempdir().unwrap();
-        let app = Router::new().fallback_service(ServeDir::new(root.path()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+/// `url = "<base><path>"` and the pattern.
+pub fn flat(server: &FeedServer, path: &str, pattern: &str) -> String {
+    format!("url = \"{}{path}\"\npattern = '{pattern}'", server.base())
+}
+
+pub struct Env {
+    pub server: FeedServer,
+    pub fetcher: repack_fetch::Fetcher,
+    _cache: tempfile::TempDir,
+}
+
+impl Env {
+    pub async fn start() -> Env {
         let cache = tempfile::tempdir().unwrap();
-        let mut config = FetchConfig::new(cache.path());
-        config.retries = 0;
-        config.read_timeout = Duration::from_secs(5);
-        config.rewrites = vec![MirrorRewrite {
-            from: UPSTREAM.to_owned(),
-            to: base.clone(),
-        }];
-        let fetcher = Fetcher::new(config).unwrap();
-        Upstream {
-            root,
-            base,
-            cache,
-            fetcher,
+        Env {
+            server: FeedServer::start().await,
+            fetcher: repack_watch::compliance::fetcher(cache.path()),
+            _cache: cache,
         }
     }
-
-    pub fn put(&self, path: &str, contents: &str) {
-        let path = self.root.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-}
-
-pub fn recipe(url: &str, pattern: &str) -> Recipe {
-    let text = format!(
-        r#"id = "debian-live"
-name = "Debian Live"
-os = "debian"
-arch = "x86_64"
-schedule = "0 4 * * *"
-boot = "live-boot"
-
-[watch]
-kind = "checksums"
-url = "{url}"
-pattern = '{pattern}'
-
-[iso]
-kernel = "live/vmlinuz"
-initrd = "live/initrd.img"
-rootfs = ["live/filesystem.squashfs"]
-"#
-    );
-    Recipe::from_toml(&text, Path::new("debian-live.toml")).unwrap()
 }
 
 pub fn hex(c: char) -> String {
     c.to_string().repeat(64)
+}
+
+/// One line per candidate, for snapshots and compact assertions.
+pub fn summary(found: &[repack_core::Candidate]) -> String {
+    found
+        .iter()
+        .map(|c| {
+            format!(
+                "{} | {} | {} | {:?} | arch {:?} | list {}",
+                c.version,
+                c.iso_name,
+                c.iso_url,
+                c.checksum,
+                c.upstream_arch,
+                c.checksum_url.as_deref().unwrap_or("-")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -1,81 +1,30 @@
-//! Integration tests of the watcher registry against feeds served by tower-http's
-//! `ServeDir` on 127.0.0.1 (requests reach it through a mirror rewrite of
-//! `https://upstream.invalid/`).
+//! Integration tests of the watcher registry: parsing `[watch]` tables, the policy over
+//! hand-made candidates, and `newest` end to end over a checksum list served on 127.0.0.1.
+//! Each kind's own format, and the compliance suite per kind, are tested in its crate.
 //!
 //! Modules:
-//! - `newest`: version order, errors that must never look like "nothing new".
-//! - `pick`: `pick_newest` on hand-made candidates (no network).
+//! - `conditional`: feed copies kept in a cache make every document request conditional; a
+//!   304 reads no body and yields the same candidates; publish times.
+//! - `config`: unknown kinds and keys fail at load time, naming the recipe file and key.
+//! - `newest`: the whole path over HTTP; errors that must never look like "nothing new";
+//!   signature location and pinned keys carried into the candidate.
+//! - `pick`: the policy without the network: order, filters, arch names, ties, trust.
+//! - `suite`: the compliance suite catches deliberately broken feeds.
+//! - `versions`: property tests of version ordering and pre-release detection.
+//! - `standin`: a feed server answering conditional requests (support, not tests).
 
+// Test helpers hand the crates' errors back as they are (they carry URLs and causes).
+#![allow(clippy::result_large_err)]
+
+mod conditional;
+mod config;
 mod newest;
 mod pick;
+mod standin;
+mod suite;
+mod versions;
 
-use axum::Router;
-use repack_core::{MirrorRewrite, Recipe};
-use repack_fetch::{FetchConfig, Fetcher};
-use std::path::Path;
-use std::time::Duration;
-use tower_http::services::ServeDir;
-
-pub const UPSTREAM: &str = "https://upstream.invalid/";
-pub const STANDARD: &str = r"^debian-live-(?P<version>[0-9.]+)-amd64-standard\.iso$";
-
-pub struct Upstream {
-    pub root: tempfile::TempDir,
-    pub _cache: tempfile::TempDir,
-    pub fetcher: Fetcher,
-}
-
-impl Upstream {
-    pub async fn start() -> Upstream {
-        let root = tempfile::tempdir().unwrap();
-        let app = Router::new().fallback_service(ServeDir::new(root.path()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let cache = tempfile::tempdir().unwrap();
-        let mut config = FetchConfig::new(cache.path());
-        config.retries = 0;
-        config.read_timeout = Duration::from_secs(5);
-        config.rewrites = vec![MirrorRewrite {
-            from: UPSTREAM.to_owned(),
-            to: base,
-        }];
-        Upstream {
-            root,
-            _cache: cache,
-            fetcher: Fetcher::new(config).unwrap(),
-        }
-    }
-
-    pub fn put(&self, path: &str, contents: &str) {
-        let path = self.root.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-}
-
-pub fn recipe(url: &str, pattern: &str) -> Recipe {
-    let text = format!(
-        r#"id = "debian-live"
-name = "Debian Live"
-os = "debian"
-arch = "x86_64"
-schedule = "0 4 * * *"
-boot = "live-boot"
-
-[watch]
-kind = "checksums"
-url = "{url}"
-pattern = '{pattern}'
-
-[iso]
-kernel = "live/vmlinuz"
-initrd = "live/initrd.img"
-rootfs = ["live/filesystem.squashfs"]
-"#
-    );
-    Recipe::from_toml(&text, Path::new("debian-live.toml")).unwrap()
-}
+pub use repack_watch::compliance::recipe;
 
 pub fn hex(c: char) -> String {
     c.to_string().repeat(64)
