@@ -1,7 +1,7 @@
 //! [`Catalog`]: the queries. Every write is one transaction; every read returns typed
 //! records, parsed and checked on the way out.
 
-use crate::backend::{self, BEGIN_WRITE, DbPool};
+use crate::backend::Database;
 use crate::record::{BuildRecord, CheckFailure, CheckOutcome, CheckRecord, NewBuild};
 use crate::{CatalogError, timestamp};
 use repack_core::{Arch, BuildKey, Manifest, Sha256Digest};
@@ -10,6 +10,10 @@ use time::OffsetDateTime;
 /// Longest error message kept per recipe; longer ones are cut (on a character boundary).
 const MAX_ERROR_MESSAGE: usize = 8 * 1024;
 
+/// Columns of `checks`, in the order [`CheckRow`] reads them.
+const CHECK_COLUMNS: &str = "recipe, last_check_at, last_success_at, last_error_at, last_error_kind, \
+     last_error_message, consecutive_failures, failing_since";
+
 /// Columns of `builds`, in the order [`BuildRow`] reads them.
 const BUILD_COLUMNS: &str = "b.id, b.iso_sha256, b.recipe_hash, b.format_version, b.recipe, b.arch, \
      b.version, b.tag, b.location, b.manifest, b.created_at";
@@ -17,28 +21,29 @@ const BUILD_COLUMNS: &str = "b.id, b.iso_sha256, b.recipe_hash, b.format_version
 /// A handle on the catalogue database. Cheap to clone (a connection pool).
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    pool: DbPool,
+    pub(crate) db: Database,
 }
 
 impl Catalog {
-    /// Opens the catalogue at `url` (`sqlite:///abs/path.db` or `sqlite://relative.db`),
-    /// creating the database file if it is missing and applying pending migrations.
+    /// Opens the catalogue at `url` — `sqlite:///abs/path.db`, `sqlite://relative.db`, or
+    /// `postgres://user:password@host/database` (also `postgresql://`; `?host=/dir` for a Unix
+    /// socket) — creating a missing SQLite file and applying pending migrations, the job
+    /// queue's tables included.
     pub async fn open(url: &str) -> Result<Catalog, CatalogError> {
-        let pool = backend::connect(url).await?;
-        backend::MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|source| CatalogError::Migrate {
-                url: backend::redact(url),
-                source,
-            })?;
-        tracing::debug!(url = %backend::redact(url), "catalogue opened");
-        Ok(Catalog { pool })
+        let db = Database::connect(url).await?;
+        db.migrate().await?;
+        tracing::debug!(url = %db.url(), backend = %db.backend(), "catalogue opened");
+        Ok(Catalog { db })
+    }
+
+    /// The database under the catalogue, for the job queue, which keeps its tables there.
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 
     /// The build recorded under `key`, if it was published.
@@ -47,7 +52,7 @@ impl Catalog {
         let sql = format!("SELECT {BUILD_COLUMNS} FROM builds b WHERE b.id = $1");
         let row: Option<BuildRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.pool())
             .await
             .map_err(CatalogError::database(format!("look up build {id}")))?;
         row.map(BuildRow::into_record).transpose()
@@ -75,8 +80,8 @@ impl Catalog {
         let created_at = timestamp::format(build.created_at);
 
         let mut tx = self
-            .pool
-            .begin_with(BEGIN_WRITE)
+            .db
+            .begin_write()
             .await
             .map_err(CatalogError::database(format!(
                 "start recording {what}; nothing was changed"
@@ -164,7 +169,7 @@ impl Catalog {
         let row: Option<BuildRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(recipe)
             .bind(arch.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.pool())
             .await
             .map_err(CatalogError::database(format!(
                 "read the current build of {recipe} ({arch})"
@@ -179,7 +184,7 @@ impl Catalog {
              ORDER BY c.recipe, c.arch"
         );
         let rows: Vec<BuildRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
+            .fetch_all(self.db.pool())
             .await
             .map_err(CatalogError::database("list the current builds"))?;
         rows.into_iter().map(BuildRow::into_record).collect()
@@ -193,7 +198,7 @@ impl Catalog {
         );
         let rows: Vec<BuildRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(recipe)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db.pool())
             .await
             .map_err(CatalogError::database(format!(
                 "list the builds of {recipe}"
@@ -213,7 +218,7 @@ impl Catalog {
 
     /// Records the outcome of an upstream check of `recipe` made at `at`. A success resets
     /// the failure count and keeps the last error for inspection; a failure replaces the last
-    /// error and counts up.
+    /// error and counts up, and the first failure after a success starts `failing_since`.
     pub async fn record_check_at(
         &self,
         recipe: &str,
@@ -229,20 +234,25 @@ impl Catalog {
                  ON CONFLICT (recipe) DO UPDATE \
                  SET last_check_at = excluded.last_check_at, \
                      last_success_at = excluded.last_success_at, \
-                     consecutive_failures = 0",
+                     consecutive_failures = 0, \
+                     failing_since = NULL",
             )
             .bind(recipe)
             .bind(&at),
             CheckOutcome::Failure { kind, message } => sqlx::query(
                 "INSERT INTO checks (recipe, last_check_at, last_error_at, last_error_kind, \
-                                     last_error_message, consecutive_failures) \
-                 VALUES ($1, $2, $2, $3, $4, 1) \
+                                     last_error_message, consecutive_failures, failing_since) \
+                 VALUES ($1, $2, $2, $3, $4, 1, $2) \
                  ON CONFLICT (recipe) DO UPDATE \
                  SET last_check_at = excluded.last_check_at, \
                      last_error_at = excluded.last_error_at, \
                      last_error_kind = excluded.last_error_kind, \
                      last_error_message = excluded.last_error_message, \
-                     consecutive_failures = checks.consecutive_failures + 1",
+                     consecutive_failures = checks.consecutive_failures + 1, \
+                     failing_since = CASE WHEN checks.consecutive_failures = 0 \
+                                          THEN excluded.failing_since \
+                                          ELSE COALESCE(checks.failing_since, excluded.failing_since) \
+                                     END",
             )
             .bind(recipe)
             .bind(&at)
@@ -250,7 +260,7 @@ impl Catalog {
             .bind(cut(message, MAX_ERROR_MESSAGE)),
         };
         query
-            .execute(&self.pool)
+            .execute(self.db.pool())
             .await
             .map_err(CatalogError::database(action))?;
         Ok(())
@@ -258,20 +268,30 @@ impl Catalog {
 
     /// The check state of every recipe that was ever checked, ordered by recipe.
     pub async fn checks(&self) -> Result<Vec<CheckRecord>, CatalogError> {
-        let rows: Vec<CheckRow> = sqlx::query_as(
-            "SELECT recipe, last_check_at, last_success_at, last_error_at, last_error_kind, \
-                    last_error_message, consecutive_failures \
-             FROM checks ORDER BY recipe",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(CatalogError::database("list the recipe checks"))?;
+        let sql = format!("SELECT {CHECK_COLUMNS} FROM checks ORDER BY recipe");
+        let rows: Vec<CheckRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(CatalogError::database("list the recipe checks"))?;
         rows.into_iter().map(CheckRow::into_record).collect()
+    }
+
+    /// The check state of `recipe`, if it was ever checked.
+    pub async fn check(&self, recipe: &str) -> Result<Option<CheckRecord>, CatalogError> {
+        let sql = format!("SELECT {CHECK_COLUMNS} FROM checks WHERE recipe = $1");
+        let row: Option<CheckRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(recipe)
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(CatalogError::database(format!(
+                "read the check state of {recipe}"
+            )))?;
+        row.map(CheckRow::into_record).transpose()
     }
 }
 
 /// `text` cut to at most `max` bytes, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
+pub(crate) fn cut(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
@@ -358,6 +378,7 @@ struct CheckRow {
     last_error_kind: Option<String>,
     last_error_message: Option<String>,
     consecutive_failures: i64,
+    failing_since: Option<String>,
 }
 
 impl CheckRow {
@@ -389,6 +410,11 @@ impl CheckRow {
             (None, None, None) => None,
             _ => return Err(corrupt("a partial last error".into())),
         };
+        let failing_since = self
+            .failing_since
+            .as_deref()
+            .map(|text| parse("failing_since", text))
+            .transpose()?;
         let consecutive_failures = u32::try_from(self.consecutive_failures).map_err(|_| {
             corrupt(format!(
                 "consecutive_failures {} is out of range",
@@ -401,6 +427,7 @@ impl CheckRow {
             last_success_at,
             last_error,
             consecutive_failures,
+            failing_since,
         })
     }
 }

@@ -57,6 +57,13 @@ pub enum CatalogError {
         attempted: String,
     },
 
+    /// Occurs when a feed document handed to
+    /// [`Catalog::store_feed`](crate::Catalog::store_feed) cannot be kept: its body is larger
+    /// than [`MAX_FEED_BODY_BYTES`](crate::MAX_FEED_BODY_BYTES), or it has no validator.
+    /// Nothing was changed.
+    #[error("cannot keep a copy of the feed document {url}: {reason}; nothing was changed")]
+    InvalidFeedState { url: String, reason: String },
+
     /// Occurs when a stored row cannot be read back (unknown arch, bad digest, a manifest that
     /// no longer parses). The database was changed outside repack or by an incompatible version.
     #[error("catalogue table `{table}`, row `{row}` is unreadable: {reason}")]
@@ -78,6 +85,7 @@ impl CatalogError {
             CatalogError::Database { .. } => "catalog-database",
             CatalogError::InconsistentBuild { .. } => "catalog-inconsistent-build",
             CatalogError::KeyConflict { .. } => "catalog-key-conflict",
+            CatalogError::InvalidFeedState { .. } => "catalog-invalid-feed-state",
             CatalogError::CorruptRow { .. } => "catalog-corrupt-row",
         }
     }

@@ -11,19 +11,38 @@
 //! success and last error per recipe so a failing watcher is reported, not mistaken for
 //! "nothing new".
 //!
+//! Politeness and freshness: [`Catalog::store_feed`] / [`Catalog::feed_state`] keep the copy
+//! of each feed document a watcher read (body and validators of its last 200, by URL, with
+//! the time of its last good check), so the next check can be a conditional request; and
+//! [`Catalog::record_release_seen`] notes the newest release each check found, with the
+//! upstream's publish time beside the time repack first saw it.
+//!
 //! The current pointer is replaced, never merged: a new build's manifest (and with it its
 //! file list) supersedes the previous one whole.
 //!
-//! Only SQLite is implemented (a file in WAL mode with a busy timeout and foreign keys on);
-//! the backend choice lives in one module so PostgreSQL can be added beside it. This crate
-//! never touches published files: it records where a release lives, it does not check it.
+//! The database is SQLite (a file in WAL mode with a busy timeout and foreign keys on: zero
+//! setup) or PostgreSQL (many workers sharing one queue), chosen by the URL's scheme. The
+//! same queries and the same behavioural tests run on both; what differs between them lives
+//! in one module (see [`Backend`]). [`Catalog::database`] hands the connection pool to
+//! `repack-queue`, whose job tables are created by the same migrations (one migrator per
+//! backend, `migrations/sqlite` and `migrations/postgres`). Stored times are text in one
+//! fixed format ([`timestamp`]), so both backends sort and compare them alike.
+//!
+//! This crate never touches published files: it records where a release lives, it does not
+//! check it.
 
 mod backend;
 mod catalog;
 mod error;
+mod feeds;
 mod record;
-mod timestamp;
+pub mod timestamp;
 
+pub use backend::{Backend, Database};
 pub use catalog::Catalog;
 pub use error::CatalogError;
-pub use record::{BuildRecord, CheckFailure, CheckOutcome, CheckRecord, NewBuild};
+pub use feeds::MAX_FEED_BODY_BYTES;
+pub use record::{
+    BuildRecord, CheckFailure, CheckOutcome, CheckRecord, FeedState, NewBuild, ReleaseSeen,
+    SeenRelease,
+};

@@ -1,8 +1,10 @@
 //! What the catalogue stores: builds going in ([`NewBuild`]) and coming out
-//! ([`BuildRecord`]), and the state of upstream checks ([`CheckOutcome`], [`CheckRecord`]).
+//! ([`BuildRecord`]), the state of upstream checks ([`CheckOutcome`], [`CheckRecord`]), the
+//! kept copies of feed documents ([`FeedState`]) and the releases checks found
+//! ([`SeenRelease`] going in, [`ReleaseSeen`] coming out).
 
 use crate::{CatalogError, timestamp};
-use repack_core::{Arch, BuildKey, Manifest, Sha256Digest};
+use repack_core::{Arch, BuildKey, Candidate, Manifest, Sha256Digest};
 use time::OffsetDateTime;
 
 /// A release that has just been published and is to be recorded and made current.
@@ -132,6 +134,9 @@ pub struct CheckRecord {
     pub last_error: Option<CheckFailure>,
     /// Failures since the last success; 0 when the latest check succeeded.
     pub consecutive_failures: u32,
+    /// When the current run of failures began (the first failure after the last success);
+    /// `None` when the latest check succeeded.
+    pub failing_since: Option<OffsetDateTime>,
 }
 
 impl CheckRecord {
@@ -147,4 +152,63 @@ pub struct CheckFailure {
     pub at: OffsetDateTime,
     pub kind: String,
     pub message: String,
+}
+
+/// The kept copy of one feed document: the body and validators of its last 200.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedState {
+    /// The document's upstream URL (the key).
+    pub url: String,
+    pub etag: Option<String>,
+    /// `Last-Modified` as the server wrote it.
+    pub last_modified: Option<String>,
+    pub body: String,
+    /// When the body arrived (the last 200).
+    pub stored_at: OffsetDateTime,
+    /// The last good check of the URL: the last 200 or the last 304 after it.
+    pub checked_at: OffsetDateTime,
+}
+
+/// The newest release a check found, to record beside when repack first saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRelease {
+    pub recipe: String,
+    pub version: String,
+    pub iso_url: String,
+    /// `None` when the upstream publishes no checksum.
+    pub iso_sha256: Option<Sha256Digest>,
+    /// When the upstream published it, when the feed says.
+    pub published_at: Option<OffsetDateTime>,
+}
+
+impl SeenRelease {
+    /// The release `candidate` names. A publish time that is not RFC 3339 is left out
+    /// (publish times are informational; watchers normalise them already).
+    pub fn of(candidate: &Candidate) -> SeenRelease {
+        SeenRelease {
+            recipe: candidate.recipe.clone(),
+            version: candidate.version.clone(),
+            iso_url: candidate.iso_url.clone(),
+            iso_sha256: candidate.checksum.sha256(),
+            published_at: candidate
+                .published_at
+                .as_deref()
+                .and_then(|text| timestamp::parse(text).ok()),
+        }
+    }
+}
+
+/// A release as recorded: first seen once, last seen at every check that found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseSeen {
+    pub recipe: String,
+    pub version: String,
+    pub iso_url: String,
+    pub iso_sha256: Option<Sha256Digest>,
+    /// When the upstream published it; kept when a later check's feed no longer says.
+    pub published_at: Option<OffsetDateTime>,
+    /// The first check that found it. Never changes.
+    pub first_seen_at: OffsetDateTime,
+    /// The latest check that found it.
+    pub last_seen_at: OffsetDateTime,
 }

@@ -1,6 +1,8 @@
 //! Timestamps as the catalogue stores them: RFC 3339 in UTC with exactly six fractional
 //! digits (`2026-11-25T10:13:32.123456Z`). The fixed width makes text order equal time order,
-//! so `ORDER BY created_at` is correct on any backend that stores them as text.
+//! so `ORDER BY created_at` and `run_at <= $now` are correct on any backend that stores them
+//! as text (PostgreSQL columns are declared `COLLATE "C"` for that). The job queue stores its
+//! times the same way.
 
 use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
@@ -11,12 +13,12 @@ const STORED: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 /// The current time, cut to the precision the catalogue keeps (microseconds).
-pub(crate) fn now() -> OffsetDateTime {
+pub fn now() -> OffsetDateTime {
     truncate(OffsetDateTime::now_utc())
 }
 
 /// Drops sub-microsecond digits so a value read back equals the value written.
-pub(crate) fn truncate(at: OffsetDateTime) -> OffsetDateTime {
+pub fn truncate(at: OffsetDateTime) -> OffsetDateTime {
     let at = at.to_offset(UtcOffset::UTC);
     let micros = at.nanosecond() / 1_000;
     at.replace_nanosecond(micros * 1_000)
@@ -24,14 +26,14 @@ pub(crate) fn truncate(at: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// The stored text form of `at` (converted to UTC, truncated to microseconds).
-pub(crate) fn format(at: OffsetDateTime) -> String {
+pub fn format(at: OffsetDateTime) -> String {
     truncate(at)
         .format(STORED)
         .expect("formatting a UTC date-time into a String cannot fail")
 }
 
 /// Parses a stored timestamp (any RFC 3339 text is accepted) into UTC.
-pub(crate) fn parse(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
+pub fn parse(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
     OffsetDateTime::parse(text, &Rfc3339).map(|at| at.to_offset(UtcOffset::UTC))
 }
 

@@ -6,11 +6,24 @@
 //! - [`upstream`]: an HTTP server on 127.0.0.1 that serves files with Range and validators,
 //!   records every request, and injects the faults real mirrors have (cut transfers, flipped
 //!   bytes, truncated files, outages).
+//! - [`feed`]: a feed stand-in on 127.0.0.1 that answers paths (and path + query, for
+//!   paginated APIs) with prepared replies and logs what watchers asked for.
+//! - [`shaped`]: ISOs laid out like each upstream's live media (Ubuntu, Arch, Manjaro, …)
+//!   with initrds carrying what each boot family reads, for the shipped recipes' end-to-end
+//!   runs.
+//! - [`database`] and [`postgres`]: a fresh database per test on SQLite or PostgreSQL (a
+//!   throwaway PostgreSQL cluster per test process, no containers), and
+//!   [`test_on_both_backends!`] to run one behavioural test on both.
 //! - [`repack_binary`]: the path of the built `repack` binary.
 //!
-//! Nothing here talks to any host but 127.0.0.1.
+//! Nothing here talks to any host but 127.0.0.1 (and a Unix socket of the test PostgreSQL
+//! cluster), unless `REPACK_TEST_POSTGRES_URL` names another server.
 
+pub mod database;
+pub mod feed;
 pub mod fixtures;
+pub mod postgres;
+pub mod shaped;
 pub mod upstream;
 
 use std::path::PathBuf;

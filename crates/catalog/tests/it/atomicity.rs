@@ -1,26 +1,39 @@
 use crate::support::{self, build, fresh};
 use repack_catalog::CatalogError;
 use repack_core::Arch;
+use repack_testkit::database::TestBackend;
 use std::sync::Arc;
+
+repack_testkit::test_on_both_backends!(
+    a_failure_inside_the_transaction_leaves_the_previous_current_untouched,
+    concurrent_publishers_leave_one_current_row_per_recipe_and_arch,
+);
 
 /// The publish transaction fails after the build row was inserted (a trigger aborts the
 /// current-pointer update): the previous current build stays and the new row is rolled back.
-#[tokio::test]
-async fn a_failure_inside_the_transaction_leaves_the_previous_current_untouched() {
-    let test = fresh().await;
+async fn a_failure_inside_the_transaction_leaves_the_previous_current_untouched(
+    backend: TestBackend,
+) {
+    let test = fresh(backend).await;
     let old = build("debian-live", Arch::X86_64, "12.8.0", "iso-old");
     test.catalog.publish_build(&old).await.unwrap();
 
     let doomed = build("debian-live", Arch::X86_64, "12.9.0", "iso-doomed");
-    let trigger = format!(
-        "CREATE TRIGGER sabotage BEFORE UPDATE ON current_builds \
-         WHEN NEW.build_id = '{}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-        doomed.id()
-    );
-    sqlx::query(sqlx::AssertSqlSafe(trigger))
-        .execute(&mut support::raw(&test).await)
-        .await
-        .unwrap();
+    let id = doomed.id();
+    let trigger = match backend {
+        TestBackend::Sqlite => format!(
+            "CREATE TRIGGER sabotage BEFORE UPDATE ON current_builds \
+             WHEN NEW.build_id = '{id}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        ),
+        TestBackend::Postgres => format!(
+            "CREATE FUNCTION sabotage() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.build_id = '{id}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER sabotage BEFORE UPDATE ON current_builds \
+             FOR EACH ROW EXECUTE FUNCTION sabotage();"
+        ),
+    };
+    support::execute(&test, &trigger).await.unwrap();
 
     let error = test.catalog.publish_build(&doomed).await.unwrap_err();
     assert!(matches!(error, CatalogError::Database { .. }), "{error:?}");
@@ -52,9 +65,8 @@ async fn a_failure_inside_the_transaction_leaves_the_previous_current_untouched(
 
 /// Eight publishers race on one (recipe, arch) and two on another: every build is recorded,
 /// and each (recipe, arch) ends with exactly one current row pointing at one of its builds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_publishers_leave_one_current_row_per_recipe_and_arch() {
-    let test = fresh().await;
+async fn concurrent_publishers_leave_one_current_row_per_recipe_and_arch(backend: TestBackend) {
+    let test = fresh(backend).await;
     let catalog = Arc::new(test.catalog.clone());
     let mut builds = Vec::new();
     for i in 0..8 {

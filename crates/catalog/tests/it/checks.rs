@@ -1,10 +1,15 @@
 use crate::support::fresh;
 use repack_catalog::CheckOutcome;
+use repack_testkit::database::TestBackend;
 use time::macros::datetime;
 
-#[tokio::test]
-async fn record_check_stores_errors_and_successes() {
-    let test = fresh().await;
+repack_testkit::test_on_both_backends!(
+    record_check_stores_errors_and_successes,
+    record_check_now_and_long_messages,
+);
+
+async fn record_check_stores_errors_and_successes(backend: TestBackend) {
+    let test = fresh(backend).await;
     let catalog = &test.catalog;
     assert!(catalog.checks().await.unwrap().is_empty());
 
@@ -73,9 +78,8 @@ async fn record_check_stores_errors_and_successes() {
     assert_eq!(debian.last_error.as_ref().unwrap().kind, "watch-empty-feed");
 }
 
-#[tokio::test]
-async fn record_check_now_and_long_messages() {
-    let test = fresh().await;
+async fn record_check_now_and_long_messages(backend: TestBackend) {
+    let test = fresh(backend).await;
     let long = "é".repeat(10_000);
     test.catalog
         .record_check("debian-live", CheckOutcome::failure("watch-parse", long))

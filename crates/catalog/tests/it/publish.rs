@@ -1,10 +1,20 @@
 use crate::support::{self, build, fresh};
 use repack_catalog::CatalogError;
 use repack_core::Arch;
+use repack_testkit::database::TestBackend;
 
-#[tokio::test]
-async fn publish_then_current() {
-    let test = fresh().await;
+repack_testkit::test_on_both_backends!(
+    publish_then_current,
+    publishing_the_same_key_twice_is_a_no_op,
+    a_newer_build_replaces_current_and_the_old_one_stays_in_history,
+    current_builds_are_one_per_recipe_and_arch_in_order,
+    a_manifest_that_contradicts_its_key_is_refused,
+    a_key_recorded_for_another_arch_is_a_conflict,
+    a_corrupted_row_is_reported_not_misread,
+);
+
+async fn publish_then_current(backend: TestBackend) {
+    let test = fresh(backend).await;
     let catalog = &test.catalog;
     let new = build("debian-live", Arch::X86_64, "12.8.0", "iso-12.8.0");
     assert!(catalog.find_build(&new.key()).await.unwrap().is_none());
@@ -48,9 +58,8 @@ async fn publish_then_current() {
     assert_eq!(catalog.current_builds().await.unwrap(), vec![found]);
 }
 
-#[tokio::test]
-async fn publishing_the_same_key_twice_is_a_no_op() {
-    let test = fresh().await;
+async fn publishing_the_same_key_twice_is_a_no_op(backend: TestBackend) {
+    let test = fresh(backend).await;
     let first = build("debian-live", Arch::X86_64, "12.8.0", "iso");
     test.catalog.publish_build(&first).await.unwrap();
     let before = test
@@ -75,9 +84,8 @@ async fn publishing_the_same_key_twice_is_a_no_op() {
     assert_eq!(before, after, "the first record is kept");
 }
 
-#[tokio::test]
-async fn a_newer_build_replaces_current_and_the_old_one_stays_in_history() {
-    let test = fresh().await;
+async fn a_newer_build_replaces_current_and_the_old_one_stays_in_history(backend: TestBackend) {
+    let test = fresh(backend).await;
     let catalog = &test.catalog;
     let old = build("debian-live", Arch::X86_64, "12.8.0", "iso-old");
     let mut new = build("debian-live", Arch::X86_64, "12.9.0", "iso-new");
@@ -114,9 +122,8 @@ async fn a_newer_build_replaces_current_and_the_old_one_stays_in_history() {
     assert_eq!(support::count(&test, "builds").await, 2);
 }
 
-#[tokio::test]
-async fn current_builds_are_one_per_recipe_and_arch_in_order() {
-    let test = fresh().await;
+async fn current_builds_are_one_per_recipe_and_arch_in_order(backend: TestBackend) {
+    let test = fresh(backend).await;
     let catalog = &test.catalog;
     for new in [
         build("ubuntu-live", Arch::X86_64, "24.04.1", "u1"),
@@ -144,9 +151,8 @@ async fn current_builds_are_one_per_recipe_and_arch_in_order() {
     assert!(catalog.builds("nothing").await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_manifest_that_contradicts_its_key_is_refused() {
-    let test = fresh().await;
+async fn a_manifest_that_contradicts_its_key_is_refused(backend: TestBackend) {
+    let test = fresh(backend).await;
     let mut bad = build("debian-live", Arch::X86_64, "12.8.0", "iso");
     bad.manifest.source.sha256 = repack_core::Sha256Digest::of(b"another iso");
     let error = test.catalog.publish_build(&bad).await.unwrap_err();
@@ -165,9 +171,8 @@ async fn a_manifest_that_contradicts_its_key_is_refused() {
     assert_eq!(support::count(&test, "builds").await, 0);
 }
 
-#[tokio::test]
-async fn a_key_recorded_for_another_arch_is_a_conflict() {
-    let test = fresh().await;
+async fn a_key_recorded_for_another_arch_is_a_conflict(backend: TestBackend) {
+    let test = fresh(backend).await;
     let x86 = build("debian-live", Arch::X86_64, "12.8.0", "iso");
     test.catalog.publish_build(&x86).await.unwrap();
     // Same ISO and recipe hash, but claiming another arch: cannot be the same release.
@@ -187,15 +192,16 @@ async fn a_key_recorded_for_another_arch_is_a_conflict() {
     );
 }
 
-#[tokio::test]
-async fn a_corrupted_row_is_reported_not_misread() {
-    let test = fresh().await;
+async fn a_corrupted_row_is_reported_not_misread(backend: TestBackend) {
+    let test = fresh(backend).await;
     let new = build("debian-live", Arch::X86_64, "12.8.0", "iso");
     test.catalog.publish_build(&new).await.unwrap();
-    sqlx::query("UPDATE builds SET manifest = '{\"not\": \"a manifest\"}'")
-        .execute(&mut support::raw(&test).await)
-        .await
-        .unwrap();
+    support::execute(
+        &test,
+        r#"UPDATE builds SET manifest = '{"not": "a manifest"}'"#,
+    )
+    .await
+    .unwrap();
     let error = test.catalog.current_builds().await.unwrap_err();
     assert!(
         matches!(

@@ -1,39 +1,33 @@
-//! Test builders: a fresh catalogue and consistent manifests.
+//! Test builders: a fresh catalogue on either backend and consistent manifests.
 
 use repack_catalog::{Catalog, NewBuild};
 use repack_core::{
     Arch, BootFamilyKind, BuildKey, FORMAT_VERSION, FileRole, Manifest, ManifestFile, ManifestPart,
     Sha256Digest, SourceIso,
 };
-use tempfile::TempDir;
+use repack_testkit::database::{TestBackend, TestDatabase};
 
-/// A catalogue on a new file; keep the `TempDir` alive for the test's duration.
+/// A catalogue on a database of its own; keep it alive for the test's duration.
 pub struct TestCatalog {
     pub catalog: Catalog,
-    pub url: String,
-    pub path: std::path::PathBuf,
-    _dir: TempDir,
+    pub db: TestDatabase,
 }
 
-pub async fn fresh() -> TestCatalog {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("catalog.db");
-    let url = format!("sqlite://{}", path.display());
-    let catalog = Catalog::open(&url).await.expect("open a fresh catalogue");
-    TestCatalog {
-        catalog,
-        url,
-        path,
-        _dir: dir,
-    }
-}
-
-/// A raw connection to the same file, for inspecting or sabotaging the database.
-pub async fn raw(test: &TestCatalog) -> sqlx::SqliteConnection {
-    use sqlx::Connection;
-    sqlx::SqliteConnection::connect(&test.url)
+/// A freshly created and migrated catalogue on `backend`.
+pub async fn fresh(backend: TestBackend) -> TestCatalog {
+    let db = TestDatabase::fresh(backend).await;
+    let catalog = Catalog::open(db.url())
         .await
-        .expect("raw connection")
+        .unwrap_or_else(|error| panic!("open a fresh catalogue on {backend}: {error:?}"));
+    TestCatalog { catalog, db }
+}
+
+/// Runs `sql` (DDL, sabotage, inspection) on the catalogue's own pool, outside its API.
+pub async fn execute(test: &TestCatalog, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(test.catalog.database().pool())
+        .await
+        .map(drop)
 }
 
 fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
@@ -93,9 +87,8 @@ pub fn build(recipe: &str, arch: Arch, version: &str, iso: &str) -> NewBuild {
 
 /// Number of rows in `table`.
 pub async fn count(test: &TestCatalog, table: &str) -> i64 {
-    let mut conn = raw(test).await;
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-        .fetch_one(&mut conn)
+        .fetch_one(test.catalog.database().pool())
         .await
         .expect("count rows")
 }
