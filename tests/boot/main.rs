@@ -149,9 +149,14 @@ async fn boot_release(out: &Path, firmware: Firmware, name: &str) -> BootReport 
 /// Boots menu item `target` of `out` through `firmware` (waiting for a boot slot) and prints
 /// one summary line.
 async fn boot_target(out: &Path, target: &str, firmware: Firmware, name: &str) -> BootReport {
-    let _slot = BOOTS.acquire().await.expect("semaphore open");
     let console_log = scratch().join(format!("{name}.console.log"));
-    let spec = BootSpec::new(out, target, firmware, console_log);
+    boot_spec(BootSpec::new(out, target, firmware, console_log), name).await
+}
+
+/// Boots `spec` (waiting for a boot slot) and prints one summary line.
+async fn boot_spec(spec: BootSpec, name: &str) -> BootReport {
+    let _slot = BOOTS.acquire().await.expect("semaphore open");
+    let firmware = spec.firmware;
     let report = boot(&spec)
         .await
         .unwrap_or_else(|error| panic!("{name}: the boot could not run: {error}"));
@@ -193,7 +198,7 @@ async fn reaches_the_marker(firmware: Firmware, name: &str) {
         "the hook did not announce every part; console: {}",
         report.console_log.display()
     );
-    assert!(console.contains("repack: root filesystem verified, booting"));
+    assert!(console.contains("repack: root filesystem verified"));
     for name in ["vmlinuz", "initrd"].iter().chain(&ROOTFS_PARTS) {
         let path = format!("/{}/{name}", published.location);
         assert!(
@@ -252,7 +257,16 @@ async fn live_boot_bios_ipxe_kernel_fails_on_a_corrupted_part() {
     }
     std::fs::write(&bad, &bytes).expect("corrupted part written");
 
-    let report = boot_release(&out, firmware, "live-boot-corrupted-part").await;
+    // Keep the console after the hook's line: the boot must end in a kernel panic (the gate
+    // boots with panic=-1 and -no-reboot, so QEMU exits there), not in live-boot's shell.
+    let mut spec = BootSpec::new(
+        &out,
+        RECIPE,
+        firmware,
+        scratch().join("live-boot-corrupted-part.console.log"),
+    );
+    spec.after_failure = std::time::Duration::from_secs(60);
+    let report = boot_spec(spec, "live-boot-corrupted-part").await;
     let url = format!("http://10.0.2.100/{}/{bad_part}", published.location);
     match &report.outcome {
         BootOutcome::Failed {
@@ -268,6 +282,24 @@ async fn live_boot_bios_ipxe_kernel_fails_on_a_corrupted_part() {
     }
     let console = console(&report);
     assert!(!console.contains("REPACK-LIVE-OK"), "the marker appeared");
+    let stop = console
+        .find("repack: stopping the boot with a kernel panic")
+        .unwrap_or_else(|| panic!("no stop line after the failure:\n{console}"));
+    assert!(
+        console[stop..].contains("Kernel panic - not syncing: sysrq triggered crash"),
+        "the hook's failure did not end in a kernel panic:\n{}",
+        &console[stop..]
+    );
+    for prompt in [
+        "(initramfs)",
+        "Unable to find a live file system",
+        "BusyBox v",
+    ] {
+        assert!(
+            !console[stop..].contains(prompt),
+            "live-boot went on to `{prompt}` after the hook failed"
+        );
+    }
     // The hook stops at the bad part: nothing after it is fetched, nothing is mounted.
     assert!(!console.contains("repack: root filesystem verified"));
     let part3 = format!("/{}/filesystem.squashfs.part3", published.location);
@@ -305,7 +337,7 @@ async fn live_boot_from_a_legacy_lz4_initrd_reaches_the_marker() {
         panic!("{}", report.summary());
     };
     assert!(marker_line.contains("REPACK-LIVE-OK"), "{marker_line}");
-    assert!(console(&report).contains("repack: root filesystem verified, booting"));
+    assert!(console(&report).contains("repack: root filesystem verified"));
     assert!(report.requested(&format!("/{location}/initrd")));
 }
 

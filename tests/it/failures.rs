@@ -1,3 +1,4 @@
+use repack_core::Arch;
 use repack_e2e::Env;
 use repack_testkit::fixtures::{debian_live, sha256_file, sha256_prefix};
 use repack_testkit::upstream::Served;
@@ -19,10 +20,17 @@ async fn assert_check_failed(env: &Env, kind: &str) {
     let status = env.repack(&["status"]).await;
     assert_eq!(status.code, Some(3), "status exits 3 while a recipe fails");
     assert!(
-        status.stdout.contains("failing (1 in a row)"),
+        status.stdout.contains("failing (1 in a row, last at "),
         "{}",
         status.stdout
     );
+    // --json: the error is structured and its time is RFC 3339 UTC.
+    let json = env.repack(&["status", "--json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let last_error = &json["debian-live"]["last_error"];
+    assert_eq!(last_error["kind"], kind);
+    assert_rfc3339_utc(&last_error["at"]);
+    assert_rfc3339_utc(&json["debian-live"]["last_check"]);
 }
 
 /// Serves `iso` as the newest release; the run must fail with `kind`, mention every needle
@@ -204,4 +212,65 @@ async fn kernel_without_modules_in_the_initrd_is_refused() {
         &["initrd", "5.10.0-1-amd64", &debian_live().kernel_version],
     )
     .await;
+}
+
+/// A JSON time as every consumer parses it: RFC 3339, UTC, `Z` (`2026-12-03T07:46:04.047216Z`).
+pub(crate) fn assert_rfc3339_utc(value: &serde_json::Value) {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"));
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|error| panic!("`{text}` is not RFC 3339: {error}"));
+    assert!(text.ends_with('Z') && text.contains('T'), "{text}");
+    assert_eq!(parsed.offset(), time::UtcOffset::UTC, "{text}");
+}
+
+/// A menu that cannot be rendered after the catalogue made the release current is reported
+/// as what it is: published, with the menu left as it was, never "nothing was published".
+#[tokio::test]
+async fn a_menu_failure_after_publishing_says_the_release_is_published() {
+    let fixture = debian_live();
+    let env = Env::new(0).await;
+    env.serve_release(
+        "12.10.0",
+        Served::file(&fixture.iso),
+        &sha256_file(&fixture.iso),
+    );
+    // The shipped recipe with a display name iPXE cannot show safely.
+    let recipes = tempfile::tempdir().unwrap();
+    let shipped =
+        std::fs::read_to_string(repack_testkit::workspace_root().join("recipes/debian-live.toml"))
+            .unwrap();
+    let renamed = shipped.replace(
+        "name = \"Debian Live (standard)\"",
+        "name = \"Debian ${net0/ip}\"",
+    );
+    assert_ne!(renamed, shipped);
+    std::fs::write(recipes.path().join("debian-live.toml"), renamed).unwrap();
+    let run = env
+        .repack_with_env(
+            &["run", "debian-live"],
+            &[("REPACK_RECIPE_DIRS", recipes.path().to_str().unwrap())],
+        )
+        .await;
+    run.assert_failure_mentions(&[
+        "menu-after-publish",
+        "is published and current",
+        "menu.ipxe could not be regenerated",
+    ]);
+    assert!(
+        !run.error_lines().contains("nothing was published"),
+        "{}",
+        run.error_lines()
+    );
+    let catalog = env.catalog().await;
+    assert!(
+        catalog
+            .current("debian-live", Arch::X86_64)
+            .await
+            .unwrap()
+            .is_some(),
+        "the release is current"
+    );
+    assert_check_failed(&env, "menu-after-publish").await;
 }

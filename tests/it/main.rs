@@ -7,7 +7,24 @@
 //! - `failures`: corrupted, mislisted, incomplete and truncated images and an unreachable
 //!   upstream fail with a clear error and publish nothing.
 //! - `resume`: interrupted downloads resume with Range, in one run and across runs.
+//! - `recipes`: the shipped recipes of each feed shape (Ubuntu, Arch, Manjaro, Pop!_OS) on
+//!   stand-ins shaped like their upstreams: the right release among decoys, published,
+//!   listed and in the menu; signed lists and ISOs refused when the signature fails.
+//! - `side_files`: a boot family's own files beside the image are published and listed.
+//! - `trust`: signatures over the list and over the ISO, made by throwaway keys, are
+//!   checked against the pinned key; failures name the signature and publish nothing.
+//! - `worker`: `repack worker` builds a job queued in the database and stops on SIGTERM.
+//! - `zisofs`: zisofs-compressed files are published decoded or refused, never raw.
+//! - `watch`: `repack watch` reports new, current and failing recipes against the catalogue
+//!   (RFC 3339 times, exit code 3), revalidates feeds with 304s, and sweeps `--all`
+//!   concurrently within the per-host limit.
 
 mod failures;
+mod recipes;
 mod resume;
 mod run;
+mod side_files;
+mod trust;
+mod watch;
+mod worker;
+mod zisofs;

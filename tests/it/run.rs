@@ -190,6 +190,9 @@ async fn publishes_a_release_then_a_second_run_changes_nothing() {
         current.tag.as_str()
     );
     assert_eq!(status["debian-live"]["consecutive_failures"], 0);
+    crate::failures::assert_rfc3339_utc(&status["debian-live"]["current"][0]["published_at"]);
+    crate::failures::assert_rfc3339_utc(&status["debian-live"]["last_check"]);
+    crate::failures::assert_rfc3339_utc(&status["debian-live"]["last_success"]);
 }
 
 /// The upstream initrd's bytes are untouched; after zero padding to a 4 KiB boundary comes
@@ -313,4 +316,59 @@ async fn an_initrd_ending_in_legacy_lz4_is_rewrapped_and_published() {
     let upstream = ls(&lz4);
     assert_eq!(names(&published, 0), names(&upstream, 0));
     assert!(names(&upstream, 0).len() > 1000);
+}
+
+#[tokio::test]
+async fn a_lower_part_size_is_a_new_build_split_at_the_new_size() {
+    let fixture = debian_live();
+    let env = Env::new(1).await;
+    let iso_sha256 = sha256_file(&fixture.iso);
+    env.serve_release("12.10.0", Served::file(&fixture.iso), &iso_sha256);
+    env.repack(&["run", "debian-live"]).await.assert_success();
+    let catalog = env.catalog().await;
+    let first = catalog
+        .current("debian-live", Arch::X86_64)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // An operator lowers the part size (a mirror's file-size limit): same ISO, same recipe.
+    let smaller = (TEST_PART_SIZE / 2).to_string();
+    let run = env
+        .repack_with_env(&["run", "debian-live"], &[("REPACK_PART_SIZE", &smaller)])
+        .await;
+    run.assert_success();
+    assert!(
+        !run.stdout.contains("nothing new") && run.stdout.contains("published 12.10.0"),
+        "{}",
+        run.stdout
+    );
+    let second = catalog
+        .current("debian-live", Arch::X86_64)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(first.tag, second.tag, "a re-split release gets its own tag");
+    assert_eq!(catalog.builds("debian-live").await.unwrap().len(), 2);
+    let rootfs = second.manifest.file(FileRole::Rootfs).unwrap();
+    let first_rootfs = first.manifest.file(FileRole::Rootfs).unwrap();
+    assert_eq!(rootfs.sha256, first_rootfs.sha256, "the same image");
+    assert!(rootfs.parts.len() > first_rootfs.parts.len());
+    assert!(
+        rootfs
+            .parts
+            .iter()
+            .all(|part| part.size <= TEST_PART_SIZE / 2),
+        "{:?}",
+        rootfs.parts
+    );
+    let release = env.output_dir().join(&second.location);
+    for part in &rootfs.parts {
+        assert_eq!(
+            sha256(&release.join(&part.name)),
+            part.sha256,
+            "{}",
+            part.name
+        );
+    }
 }

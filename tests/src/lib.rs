@@ -1,10 +1,17 @@
 //! End-to-end harness: one [`Env`] per test holds a fresh data directory, output directory,
 //! configuration file and an upstream stand-in on 127.0.0.1 that plays Debian's CD mirror;
 //! [`Env::repack`] runs the real binary against it through a mirror rewrite.
+//!
+//! The shipped recipes' other upstreams ([`UPSTREAM_HOSTS`], [`FEED_HOSTS`]) are rewritten
+//! too, each to its own directory of a stand-in, so a test serves `https://<host>/<path>` with
+//! [`Env::serve`] and the recipe stays as shipped. A recipe that pins a signing key runs with
+//! only its pin swapped for a throwaway [`TestKey`] ([`Env::with_recipe_override`],
+//! [`Env::trust`]).
 
 use repack_catalog::Catalog;
 use repack_core::Arch;
-use repack_testkit::upstream::{Served, Upstream};
+use repack_testkit::feed::FeedServer;
+use repack_testkit::upstream::{LoggedRequest, Served, Upstream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -16,10 +23,38 @@ pub const TEST_UPSTREAM_PREFIX: &str = "https://upstream.invalid/";
 pub const LIVE_DIR: &str = "/debian-cd/current-live/amd64/iso-hybrid";
 /// Part size used by the tests: small enough that the fixture's squashfs is split in three.
 pub const TEST_PART_SIZE: u64 = 64 << 20;
+/// Hosts the shipped recipes download from (besides Debian's): `https://<host>/` is rewritten
+/// to `<upstream stand-in>/<host>/`.
+pub const UPSTREAM_HOSTS: [&str; 5] = [
+    "releases.ubuntu.com",
+    "geo.mirror.pkgbuild.com",
+    "manjaro.org",
+    "download.manjaro.org",
+    "iso.pop-os.org",
+];
+/// Hosts of APIs whose answer depends on the query string: `https://<host>/` is rewritten to
+/// `<feed stand-in>/<host>/` ([`Env::feeds`] answers path *and* query).
+pub const FEED_HOSTS: [&str; 1] = ["api.pop-os.org"];
 
 pub struct Env {
     pub upstream: Upstream,
+    /// Answers the APIs of [`FEED_HOSTS`].
+    pub feeds: FeedServer,
     pub dir: tempfile::TempDir,
+}
+
+/// Where the stand-in serves an upstream URL of [`UPSTREAM_HOSTS`] or [`FEED_HOSTS`]:
+/// `https://host/a/b?q` is `/host/a/b?q`.
+pub fn stand_in_path(url: &str) -> String {
+    let rest = url
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("{url} is not an https URL"));
+    let host = rest.split('/').next().unwrap_or_default();
+    assert!(
+        UPSTREAM_HOSTS.contains(&host) || FEED_HOSTS.contains(&host),
+        "{host} is not rewritten to a stand-in; add it to UPSTREAM_HOSTS or FEED_HOSTS"
+    );
+    format!("/{rest}")
 }
 
 /// What a run printed and how it ended.
@@ -32,15 +67,20 @@ pub struct Run {
 
 impl Env {
     /// A fresh environment; `fetch_retries` bounds how long a failing download is retried.
+    ///
+    /// Recipes are searched in [`Env::recipe_dir`] (empty until a test overrides one), then
+    /// the shipped `recipes/`, then `tests/recipes/`; keys only in [`Env::key_dir`].
     pub async fn new(fetch_retries: u32) -> Env {
         let upstream = Upstream::start().await;
+        let feeds = FeedServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = format!(
+        let mut config = format!(
             r#"data_dir = "{data}"
 output_dir = "{out}"
 public_url = "http://10.0.2.100"
 part_size = {part_size}
-recipe_dirs = ["{recipes}", "{test_recipes}"]
+recipe_dirs = ["{overrides}", "{recipes}", "{test_recipes}"]
+key_dirs = ["{keys}"]
 fetch_retries = {fetch_retries}
 
 [[mirror]]
@@ -54,14 +94,98 @@ to = "{mirror}/"
             data = dir.path().join("data").display(),
             out = dir.path().join("out").display(),
             part_size = TEST_PART_SIZE,
+            overrides = dir.path().join("recipes").display(),
+            keys = dir.path().join("keys").display(),
             recipes = repack_testkit::workspace_root().join("recipes").display(),
             test_recipes = repack_testkit::workspace_root()
                 .join("tests/recipes")
                 .display(),
             mirror = upstream.url(),
         );
+        for host in UPSTREAM_HOSTS {
+            config.push_str(&format!(
+                "\n[[mirror]]\nfrom = \"https://{host}/\"\nto = \"{}/{host}/\"\n",
+                upstream.url()
+            ));
+        }
+        for host in FEED_HOSTS {
+            config.push_str(&format!(
+                "\n[[mirror]]\nfrom = \"https://{host}/\"\nto = \"{}{host}/\"\n",
+                feeds.base()
+            ));
+        }
         std::fs::write(dir.path().join("repack.toml"), config).expect("config written");
-        Env { upstream, dir }
+        for sub in ["recipes", "keys", "served"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("directory created");
+        }
+        Env {
+            upstream,
+            feeds,
+            dir,
+        }
+    }
+
+    /// The recipe directory searched before the shipped ones.
+    pub fn recipe_dir(&self) -> PathBuf {
+        self.dir.path().join("recipes")
+    }
+
+    /// The only key directory of the configuration.
+    pub fn key_dir(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    /// Runs the shipped recipe `id` with its pinned fingerprint `from` replaced by `to` (a
+    /// [`TestKey`]'s), and nothing else changed: the copy goes to [`Env::recipe_dir`].
+    pub fn with_recipe_override(&self, id: &str, from: &str, to: &str) -> PathBuf {
+        let shipped = repack_testkit::workspace_root().join(format!("recipes/{id}.toml"));
+        let text = std::fs::read_to_string(&shipped).expect("the shipped recipe exists");
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "{} pins `{from}` exactly once",
+            shipped.display()
+        );
+        let path = self.recipe_dir().join(format!("{id}.toml"));
+        std::fs::write(&path, text.replace(from, to)).expect("recipe written");
+        path
+    }
+
+    /// Puts `key`'s public key in the key directory, named as the key directories name keys
+    /// (`<anything>-<FINGERPRINT>.asc`).
+    pub fn trust(&self, key: &TestKey) {
+        std::fs::write(
+            self.key_dir().join(format!("test-{}.asc", key.fingerprint)),
+            key.public_key(),
+        )
+        .expect("key written");
+    }
+
+    /// Serves `served` at the upstream URL `url` (a host of [`UPSTREAM_HOSTS`]).
+    pub fn serve(&self, url: &str, served: Served) {
+        self.upstream.put(&stand_in_path(url), served);
+    }
+
+    /// Serves `bytes` at `url` byte for byte (binary signatures, pages).
+    pub fn serve_bytes(&self, url: &str, bytes: &[u8]) {
+        let file = self.dir.path().join("served").join(
+            url.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>(),
+        );
+        std::fs::write(&file, bytes).expect("served file written");
+        self.serve(url, Served::file(file));
+    }
+
+    /// The upstream stand-in's requests for the upstream URL `url`.
+    pub fn requests_for_url(&self, url: &str) -> Vec<LoggedRequest> {
+        self.upstream.requests_for(&stand_in_path(url))
     }
 
     pub fn output_dir(&self) -> PathBuf {
@@ -103,7 +227,13 @@ to = "{mirror}/"
 
     /// Runs `repack ARGS` with this environment's configuration, off the async runtime.
     pub async fn repack(&self, args: &[&str]) -> Run {
+        self.repack_with_env(args, &[]).await
+    }
+
+    /// [`Env::repack`] with extra environment variables (e.g. `REPACK_PART_SIZE`).
+    pub async fn repack_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
         let mut command = Command::new(repack_testkit::repack_binary());
+        command.envs(vars.iter().copied());
         command
             .args(args)
             .current_dir(self.dir.path())
@@ -132,21 +262,23 @@ to = "{mirror}/"
     /// Asserts that nothing was published: no release directory, no menu, no staging
     /// leftovers, no build in the catalogue.
     pub async fn assert_nothing_published(&self) {
+        self.assert_nothing_published_for("debian-live").await;
+    }
+
+    /// [`Env::assert_nothing_published`] for the recipe `recipe`.
+    pub async fn assert_nothing_published_for(&self, recipe: &str) {
         let out = self.output_dir();
-        assert!(
-            !out.join("debian-live").exists(),
-            "a release directory appeared"
-        );
+        assert!(!out.join(recipe).exists(), "a release directory appeared");
         assert!(!out.join("menu.ipxe").exists(), "a menu appeared");
         let leftovers = std::fs::read_dir(out.join(".staging"))
             .map(|entries| entries.count())
             .unwrap_or(0);
         assert_eq!(leftovers, 0, "staging directories were left behind");
         let catalog = self.catalog().await;
-        assert!(catalog.builds("debian-live").await.unwrap().is_empty());
+        assert!(catalog.builds(recipe).await.unwrap().is_empty());
         assert!(
             catalog
-                .current("debian-live", Arch::X86_64)
+                .current(recipe, Arch::X86_64)
                 .await
                 .unwrap()
                 .is_none()
@@ -267,4 +399,108 @@ pub fn fixture_initrd_as_legacy_lz4(work: &Path) -> PathBuf {
     assert!(legacy.success());
     std::fs::remove_file(&cpio).unwrap();
     lz4
+}
+
+/// A throwaway OpenPGP signing key (ed25519, no passphrase) in its own GnuPG home, made by
+/// GnuPG as an upstream's release tooling would; its agent is stopped when it is dropped.
+pub struct TestKey {
+    home: tempfile::TempDir,
+    /// The primary key's fingerprint, 40 uppercase hex digits.
+    pub fingerprint: String,
+}
+
+impl TestKey {
+    /// A new key whose user id names `who`.
+    pub fn new(who: &str) -> TestKey {
+        let home = tempfile::tempdir().expect("temp dir");
+        let made = gpg(home.path())
+            .args(["--passphrase", "", "--quick-gen-key"])
+            .arg(format!("repack test {who} <{who}@test.invalid>"))
+            .args(["ed25519", "sign", "never"])
+            .output()
+            .expect("gpg is installed");
+        assert!(made.status.success(), "{made:?}");
+        let listed = gpg(home.path())
+            .args(["--with-colons", "--list-keys"])
+            .output()
+            .expect("gpg lists keys");
+        let fingerprint = String::from_utf8(listed.stdout)
+            .expect("gpg prints UTF-8")
+            .lines()
+            .find_map(|line| line.strip_prefix("fpr:"))
+            .map(|rest| rest.trim_matches(':').to_owned())
+            .expect("the new key has a fingerprint");
+        assert_eq!(fingerprint.len(), 40, "{fingerprint}");
+        TestKey { home, fingerprint }
+    }
+
+    /// The armoured public key.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.gpg_output(&["--armor", "--export", &self.fingerprint], None)
+    }
+
+    /// A detached signature over `data`: binary (`gpg --detach-sign`, Arch's `.iso.sig`) or
+    /// armoured (`--armor --detach-sign`, Ubuntu's `SHA256SUMS.gpg`).
+    pub fn detach_sign(&self, data: &[u8], armour: bool) -> Vec<u8> {
+        let mut args = vec!["--detach-sign"];
+        if armour {
+            args.insert(0, "--armor");
+        }
+        self.gpg_output(&args, Some(data))
+    }
+
+    /// `data` clearsigned (`gpg --clearsign`, Fedora's CHECKSUM).
+    pub fn clearsign(&self, data: &[u8]) -> Vec<u8> {
+        self.gpg_output(&["--clearsign"], Some(data))
+    }
+
+    /// Runs gpg in this key's home with `args`, `input` (if any) as a file argument, and
+    /// returns what it wrote.
+    fn gpg_output(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+        let output = self.home.path().join("output");
+        let _ = std::fs::remove_file(&output);
+        let mut command = gpg(self.home.path());
+        command.arg("--local-user").arg(&self.fingerprint);
+        command.arg("--output").arg(&output).args(args);
+        if let Some(data) = input {
+            let file = self.home.path().join("input");
+            std::fs::write(&file, data).expect("input written");
+            command.arg(&file);
+        }
+        let ran = command.output().expect("gpg runs");
+        assert!(ran.status.success(), "{ran:?}");
+        std::fs::read(&output).expect("gpg wrote its output")
+    }
+}
+
+impl Drop for TestKey {
+    fn drop(&mut self) {
+        // The agent gpg started for this home only.
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(self.home.path())
+            .args(["--kill", "all"])
+            .output();
+    }
+}
+
+fn gpg(home: &Path) -> Command {
+    let mut command = Command::new("gpg");
+    command
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--quiet", "--pinentry-mode", "loopback"]);
+    command
+}
+
+/// The file at `path` inside the initrd image `initrd`, read by `repack initrd cat`.
+pub fn initrd_file(initrd: &Path, path: &str) -> Vec<u8> {
+    let output = Command::new(repack_testkit::repack_binary())
+        .args(["initrd", "cat"])
+        .arg(initrd)
+        .arg(path)
+        .output()
+        .expect("repack runs");
+    assert!(output.status.success(), "{path}: {output:?}");
+    output.stdout
 }

@@ -1,6 +1,6 @@
 //! Command-line definitions. The doc comments here are the `--help` text.
 
-use crate::commands::{initrd::InitrdCommand, iso::IsoCommand};
+use crate::commands::{initrd::InitrdCommand, iso::IsoCommand, recipes::RecipesCommand};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -20,6 +20,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Arguments of `repack watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Recipe ids (the names of `<id>.toml` in a recipe directory).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub recipes: Vec<String>,
+    /// Check every recipe in the recipe directories, several at a time.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON: one object per recipe, sorted by id, times in RFC 3339 UTC.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build and publish the newest release of a recipe, unless it is already published.
@@ -27,11 +41,23 @@ pub enum Command {
         /// Recipe id: the name of `<id>.toml` in a recipe directory.
         recipe: String,
     },
-    /// Show the newest upstream release of a recipe; build nothing.
-    Watch {
-        /// Recipe id.
-        recipe: String,
+    /// Run the scheduled service: enqueue each recipe's cron slots and build queued jobs until
+    /// SIGTERM (running builds finish within the grace period; the rest are released).
+    Worker {
+        /// Builds run at the same time.
+        #[arg(long, default_value_t = 2)]
+        slots: usize,
+        /// Seconds running builds may take to finish after SIGTERM before their jobs are
+        /// released to another worker.
+        #[arg(long, default_value_t = 300)]
+        grace_seconds: u64,
     },
+    /// Show what is new upstream for recipes, against what is published; build nothing.
+    ///
+    /// Per recipe: the newest upstream release (version, ISO URL, publish time), the
+    /// published build, and a state: new, current, backwards or failing (with the error's
+    /// kind and since when). Exits with 3 when any recipe is failing.
+    Watch(WatchArgs),
     /// Write the iPXE menu for the current builds of the catalogue.
     Menu {
         /// Write here instead of `<output_dir>/menu.ipxe`; `-` for standard output.
@@ -50,4 +76,7 @@ pub enum Command {
     /// Inspect, patch and lint initramfs images.
     #[command(subcommand)]
     Initrd(InitrdCommand),
+    /// Check the recipes: that they parse, and that every key they pin is at hand.
+    #[command(subcommand)]
+    Recipes(RecipesCommand),
 }

@@ -7,6 +7,7 @@
 //! public_url = "http://boot.example.org/repack"   # how booting machines reach output_dir
 //! part_size = 2097151999                          # split files above this size
 //! recipe_dirs = ["recipes", "/etc/repack/recipes"]
+//! key_dirs = ["keys", "/etc/repack/keys"]          # pinned keys, <name>-<FINGERPRINT>.asc
 //! fetch_retries = 5                               # resumed retries of a broken download
 //!
 //! [[mirror]]                                      # fetch from a local mirror instead
@@ -32,6 +33,7 @@ struct ConfigFile {
     public_url: Option<String>,
     part_size: Option<u64>,
     recipe_dirs: Option<Vec<PathBuf>>,
+    key_dirs: Option<Vec<PathBuf>>,
     fetch_retries: Option<u32>,
     #[serde(default)]
     mirror: Vec<MirrorRewrite>,
@@ -46,6 +48,8 @@ pub struct Config {
     pub public_url: String,
     pub part_size: u64,
     pub recipe_dirs: Vec<PathBuf>,
+    /// Where the keys recipes pin are looked for (every directory, in order).
+    pub key_dirs: Vec<PathBuf>,
     pub mirrors: Vec<MirrorRewrite>,
     /// How often a failed download is retried (resuming) before the run fails.
     pub fetch_retries: u32,
@@ -120,6 +124,12 @@ impl Config {
                 ]
             }),
         };
+        let key_dirs = match env(env_vars::REPACK_KEY_DIRS) {
+            Some(text) => std::env::split_paths(&text).collect(),
+            None => file
+                .key_dirs
+                .unwrap_or_else(|| vec![PathBuf::from("keys"), PathBuf::from("/etc/repack/keys")]),
+        };
         let mirrors = match env(env_vars::REPACK_MIRRORS) {
             Some(text) => MirrorRewrite::parse_list(&text)
                 .with_context(|| format!("in {}", env_vars::REPACK_MIRRORS))?,
@@ -142,6 +152,7 @@ impl Config {
             public_url,
             part_size,
             recipe_dirs,
+            key_dirs,
             mirrors,
             source,
         })

@@ -15,6 +15,8 @@ pub const REPACK_PUBLIC_URL: &str = "REPACK_PUBLIC_URL";
 pub const REPACK_PART_SIZE: &str = "REPACK_PART_SIZE";
 /// Directories searched for `<recipe>.toml`, separated by `:`.
 pub const REPACK_RECIPE_DIRS: &str = "REPACK_RECIPE_DIRS";
+/// Directories holding pinned OpenPGP keys (`<name>-<FINGERPRINT>.asc`), separated by `:`.
+pub const REPACK_KEY_DIRS: &str = "REPACK_KEY_DIRS";
 /// Mirror rewrites `FROM=TO`, separated by `;`; replace the file's `[[mirror]]` list.
 pub const REPACK_MIRRORS: &str = "REPACK_MIRRORS";
 /// How often a broken download is retried (resuming) before a run fails.
@@ -23,3 +25,6 @@ pub const REPACK_FETCH_RETRIES: &str = "REPACK_FETCH_RETRIES";
 pub const REPACK_LOG: &str = "REPACK_LOG";
 /// `text` or `json` (default: text on a terminal, json otherwise).
 pub const REPACK_LOG_FORMAT: &str = "REPACK_LOG_FORMAT";
+/// GitHub API token for recipes of kind `github` (optional; raises the API's rate limit).
+/// Sent to the GitHub API only, never logged.
+pub const REPACK_GITHUB_TOKEN: &str = "REPACK_GITHUB_TOKEN";

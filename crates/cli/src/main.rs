@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod env_vars;
 mod reporter;
+mod services;
 
 use clap::Parser;
 use std::io::IsTerminal;

@@ -82,7 +82,7 @@ impl Reporter for BarReporter {
 
 /// Logs progress every 10 % (or every 256 MiB when the size is unknown).
 #[derive(Default)]
-struct LogReporter {
+pub struct LogReporter {
     total: AtomicU64,
     done: AtomicU64,
     next_report: AtomicU64,

@@ -331,3 +331,87 @@ fn append_rewraps_a_legacy_lz4_tail_when_asked() {
     assert!(zstd.status.success(), "{}", text(&zstd.stderr));
     assert!(text(&zstd.stderr).contains("re-wrapped as zstd"));
 }
+
+/// Issue 14, item 6: `lint` states what an image unpacks to (human and `--json`), and flags
+/// a rootfs past the cap with the member, offset and entry where it passes it.
+#[test]
+fn lint_states_the_unpacked_size_and_flags_a_rootfs_past_the_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = base(tmp.path());
+    let img = img.to_str().unwrap();
+
+    let clean = repack(&["initrd", "lint", "--json", img]);
+    assert!(clean.status.success(), "{}", text(&clean.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
+    // GenuineIntel.bin (64 bytes) and ORDER (23 bytes) in 5 directories: two files of one
+    // page each, 1 KiB per inode.
+    let u = &parsed["unpacked"];
+    assert_eq!(
+        (
+            &u["files"],
+            &u["file_bytes"],
+            &u["inodes"],
+            &u["resident_bytes"],
+            &u["peak_bytes"],
+            &u["complete"]
+        ),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(87),
+            &serde_json::json!(7),
+            &serde_json::json!(7 * 1024 + 2 * 4096),
+            &serde_json::json!(7 * 1024 + 2 * 4096),
+            &serde_json::json!(true)
+        ),
+        "{parsed}"
+    );
+    assert!(u["stream_bytes"].as_u64().unwrap() > 87, "{parsed}");
+    let human = repack(&["initrd", "lint", img]);
+    assert!(human.status.success());
+    let stderr = text(&human.stderr);
+    assert!(
+        stderr.contains("unpacks to 87 B of data in 2 files (87 bytes), 7 inodes"),
+        "{stderr}"
+    );
+
+    // With room for 8 KiB, the rootfs passes the cap at the first directory of the zstd
+    // member (the early member fills exactly 8 KiB).
+    let ls = repack(&["initrd", "ls", "--json", img]);
+    let segments: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let zstd_at = &segments["segments"][1]["offset"];
+    let capped = repack(&["initrd", "lint", "--json", "--max-unpacked", "8K", img]);
+    assert_eq!(capped.status.code(), Some(1), "{}", text(&capped.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&capped.stdout).unwrap();
+    let f = &parsed["findings"][0];
+    assert_eq!(
+        parsed["findings"].as_array().map(Vec::len),
+        Some(1),
+        "{parsed}"
+    );
+    assert_eq!(
+        (&f["rule"], &f["segment"], &f["offset"], &f["path"]),
+        (
+            &serde_json::json!("unpacked-too-large"),
+            &serde_json::json!(1),
+            zstd_at,
+            &serde_json::json!("scripts")
+        ),
+        "{parsed}"
+    );
+    let human = repack(&["initrd", "lint", "--max-unpacked", "8192", img]);
+    assert_eq!(human.status.code(), Some(1));
+    let stdout = text(&human.stdout);
+    assert!(
+        stdout.contains("[unpacked-too-large]")
+            && stdout.contains("more than the cap of 8192 bytes"),
+        "{stdout}"
+    );
+
+    let bad = repack(&["initrd", "lint", "--max-unpacked", "2g", img]);
+    assert_eq!(bad.status.code(), Some(2), "clap usage error");
+    assert!(
+        text(&bad.stderr).contains("unknown unit"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

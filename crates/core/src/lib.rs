@@ -21,11 +21,11 @@ mod version;
 
 pub use arch::Arch;
 pub use build_key::{BuildKey, FORMAT_VERSION};
-pub use candidate::Candidate;
+pub use candidate::{Candidate, Checksum};
 pub use digest::{DigestParseError, Sha256Digest};
 pub use manifest::{FileRole, Manifest, ManifestFile, ManifestPart, SourceIso};
 pub use mirror::{MirrorRewrite, MirrorRewriteError};
-pub use recipe::{BootFamilyKind, IsoPaths, Recipe, RecipeError, WatchSource};
+pub use recipe::{BootFamilyKind, IsoPaths, OutputSettings, Recipe, RecipeError, WatchTable};
 pub use version::Version;
 
 /// A plain file name: safe in URLs, in shell hooks (no quoting needed), on every filesystem,

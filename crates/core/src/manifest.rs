@@ -45,6 +45,10 @@ pub enum FileRole {
     Kernel,
     Initrd,
     Rootfs,
+    /// A boot family's own file published beside a root image, byte for byte from the ISO
+    /// (archiso's `airootfs.sha512` and signatures), so the family's native options
+    /// (`checksum=y`, `verify=y`) keep working on top of repack's own check.
+    Side,
 }
 
 /// One logical file of the release. `size` and `sha256` describe the whole file; `parts` lists

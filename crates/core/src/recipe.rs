@@ -44,22 +44,55 @@ pub struct Recipe {
     /// Extra kernel arguments appended after the family's own.
     #[serde(default)]
     pub kernel_args: Vec<String>,
-    pub watch: WatchSource,
+    /// Where releases appear; parsed and checked by `repack-watch`.
+    pub watch: WatchTable,
     pub iso: IsoPaths,
 }
 
-/// Where the upstream announces releases. One variant per feed kind; each kind is
-/// implemented by one `repack-watch-<kind>` crate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum WatchSource {
-    /// A `SHA256SUMS`-style list: `<sha256>  <file name>` lines (GNU or BSD form).
-    Checksums {
-        /// URL of the checksum list; ISO URLs are resolved relative to it.
-        url: String,
-        /// Regular expression matched against each file name; must have a `version` group.
-        pattern: String,
-    },
+/// The recipe's `[watch]` table, kept raw: where the upstream announces releases.
+///
+/// Its `kind` key names a feed kind (`checksums`, `html-index`, `json`, `yaml`, `github`, ...);
+/// the other keys are that kind's settings plus the options every kind shares. Core only
+/// checks that `kind` is there: `repack-watch` owns the registry of kinds, parses the table
+/// into the kind's typed configuration and rejects unknown kinds and keys, so adding a kind
+/// touches the registry and one new crate, nothing here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WatchTable(toml::Table);
+
+/// Watch tables are compared as written. A TOML `nan` would make equality non-reflexive,
+/// but no watch setting is a float, and the registry rejects unknown keys.
+impl Eq for WatchTable {}
+
+impl WatchTable {
+    /// Wraps a table (tests and tools that build recipes in code).
+    pub fn new(table: toml::Table) -> Self {
+        WatchTable(table)
+    }
+
+    /// The `kind` key, when it is a string.
+    pub fn kind(&self) -> Option<&str> {
+        self.0.get("kind").and_then(toml::Value::as_str)
+    }
+
+    /// The `url` key, when it is a string (every kind but `github` has one), for messages.
+    pub fn url(&self) -> Option<&str> {
+        self.0.get("url").and_then(toml::Value::as_str)
+    }
+
+    /// Every key as written, `kind` included.
+    pub fn table(&self) -> &toml::Table {
+        &self.0
+    }
+}
+
+/// Settings of this installation that change the published files, so they are part of the
+/// build key ([`Recipe::build_hash`]). Settings that change only where or how files are
+/// served (public URL, output directory, publisher credentials) are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputSettings {
+    /// Files above this size are split into `NAME`, `NAME.part2`, …
+    pub part_size: u64,
 }
 
 /// Paths inside the ISO. Globs (`*`, `?`, `[...]`) are allowed in the last component
@@ -125,9 +158,16 @@ pub enum RecipeError {
     /// Occurs when a value parses but makes no sense (bad id, empty rootfs list, ...).
     #[error("recipe {path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    /// Occurs when a requested recipe id cannot name a recipe file at all.
+    #[error("`{id}` is not a recipe id: {reason} (ids are lowercase letters, digits, `-` and `.`)")]
+    InvalidId { id: String, reason: &'static str },
     /// Occurs when no recipe with the requested id exists in the recipe directories.
-    #[error("no recipe `{id}` in {searched}")]
-    NotFound { id: String, searched: String },
+    #[error("no recipe `{id}`: looked for {file} in {searched}")]
+    NotFound {
+        id: String,
+        file: String,
+        searched: String,
+    },
 }
 
 impl Recipe {
@@ -152,25 +192,37 @@ impl Recipe {
 
     /// Finds `<id>.toml` in the first directory of `dirs` that has it.
     pub fn find(id: &str, dirs: &[PathBuf]) -> Result<Recipe, RecipeError> {
-        if !is_valid_id(id) {
-            return Err(RecipeError::NotFound {
+        if let Err(reason) = check_id(id) {
+            return Err(RecipeError::InvalidId {
                 id: id.to_owned(),
-                searched: "(ids are lowercase letters, digits and `-`)".to_owned(),
+                reason,
             });
         }
+        let file = format!("{id}.toml");
         for dir in dirs {
-            let path = dir.join(format!("{id}.toml"));
+            let path = dir.join(&file);
             if path.is_file() {
                 return Recipe::load(&path);
             }
         }
+        let searched = if dirs.is_empty() {
+            "no directory (recipe_dirs is empty)".to_owned()
+        } else {
+            dirs.iter()
+                .map(|dir| {
+                    if dir.is_dir() {
+                        dir.display().to_string()
+                    } else {
+                        format!("{} (missing)", dir.display())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         Err(RecipeError::NotFound {
             id: id.to_owned(),
-            searched: dirs
-                .iter()
-                .map(|dir| dir.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            file,
+            searched,
         })
     }
 
@@ -181,9 +233,9 @@ impl Recipe {
                 reason,
             })
         };
-        if !is_valid_id(&self.id) {
+        if let Err(reason) = check_id(&self.id) {
             return invalid(format!(
-                "id `{}` must be lowercase letters, digits and `-`",
+                "id `{}` is not valid: {reason} (ids are lowercase letters, digits, `-` and `.`)",
                 self.id
             ));
         }
@@ -223,29 +275,21 @@ impl Recipe {
                 ));
             }
         }
-        match &self.watch {
-            WatchSource::Checksums { url, pattern } => {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return invalid(format!("watch.url `{url}` must be an http(s) URL"));
-                }
-                match regex::Regex::new(pattern) {
-                    Ok(regex) if regex.capture_names().flatten().any(|n| n == "version") => {}
-                    Ok(_) => {
-                        return invalid(format!(
-                            "watch.pattern `{pattern}` needs a `(?P<version>...)` group"
-                        ));
-                    }
-                    Err(error) => return invalid(format!("watch.pattern: {error}")),
-                }
-            }
+        // The kind's own keys are checked by repack-watch's registry (`WatchConfig::parse`),
+        // which the binary runs right after loading a recipe.
+        if self.watch.kind().is_none_or(str::is_empty) {
+            return invalid("[watch] needs a `kind` string naming the feed kind".to_owned());
         }
         Ok(())
     }
 
-    /// Digest of the parts of the recipe that shape the published bytes (id, arch, boot
-    /// family, kernel arguments, ISO paths). Display name, schedule and watch source are
-    /// left out on purpose: changing them must not rebuild anything.
-    pub fn build_hash(&self) -> Sha256Digest {
+    /// Digest of everything that shapes the published bytes besides the ISO: the recipe's
+    /// id, arch, boot family, kernel arguments and ISO paths, and the installation's
+    /// [`OutputSettings`] (a lower part size re-splits the root images, so it must be a new
+    /// build, not "already published"). Display name, schedule and watch source are left out
+    /// on purpose: changing them must not rebuild anything. Stored as the build key's
+    /// `recipe_hash`.
+    pub fn build_hash(&self, settings: &OutputSettings) -> Sha256Digest {
         #[derive(Serialize)]
         struct BuildInputs<'a> {
             id: &'a str,
@@ -253,6 +297,7 @@ impl Recipe {
             boot: BootFamilyKind,
             kernel_args: &'a [String],
             iso: &'a IsoPaths,
+            settings: &'a OutputSettings,
         }
         let inputs = BuildInputs {
             id: &self.id,
@@ -260,19 +305,39 @@ impl Recipe {
             boot: self.boot,
             kernel_args: &self.kernel_args,
             iso: &self.iso,
+            settings,
         };
         let canonical = serde_json::to_vec(&inputs).expect("recipe inputs serialise");
         Sha256Digest::of(&canonical)
     }
 }
 
-fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
+/// Longest recipe id: it is part of file names, release tags and URLs.
+pub const MAX_ID_LEN: usize = 64;
+
+/// A recipe id names a file (`<id>.toml`), a published directory and a release tag, so it is
+/// lowercase letters, digits, `-` and `.` (`ubuntu-24.04-live`), starts with a letter or
+/// digit, and holds no `..` and no trailing `.`.
+fn check_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() {
+        return Err("it is empty");
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err("it is longer than 64 characters");
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
+        return Err("it holds a character other than a-z, 0-9, `-` and `.`");
+    }
+    if id.starts_with(['-', '.']) {
+        return Err("it starts with `-` or `.`");
+    }
+    if id.ends_with('.') || id.contains("..") {
+        return Err("it ends with `.` or holds `..`");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -308,7 +373,8 @@ rootfs = ["live/filesystem.squashfs"]
         assert_eq!(recipe.id, "debian-live");
         assert_eq!(recipe.boot, BootFamilyKind::LiveBoot);
         assert!(recipe.kernel_args.is_empty());
-        assert!(matches!(recipe.watch, WatchSource::Checksums { .. }));
+        assert_eq!(recipe.watch.kind(), Some("checksums"));
+        assert_eq!(recipe.watch.url(), Some("https://cd.example/SHA256SUMS"));
     }
 
     #[test]
@@ -328,10 +394,26 @@ rootfs = ["live/filesystem.squashfs"]
     }
 
     #[test]
-    fn pattern_without_version_group_is_invalid() {
-        let text = GOOD.replace("(?P<version>[0-9.]+)", "[0-9.]+");
+    fn watch_table_without_kind_is_invalid() {
+        let text = GOOD.replace("kind = \"checksums\"\n", "");
         let error = Recipe::from_toml(&text, path()).unwrap_err().to_string();
-        assert!(error.contains("version"), "{error}");
+        assert!(error.contains("recipes/debian-live.toml"), "{error}");
+        assert!(error.contains("kind"), "{error}");
+    }
+
+    #[test]
+    fn watch_keys_are_kept_raw_for_the_registry() {
+        // Checking the kind's keys is repack-watch's job: core keeps them as written.
+        let text = GOOD.replace("[watch]", "[watch]\ndir_pattern = 'x'");
+        let recipe = Recipe::from_toml(&text, path()).unwrap();
+        assert_eq!(
+            recipe
+                .watch
+                .table()
+                .get("dir_pattern")
+                .and_then(|v| v.as_str()),
+            Some("x")
+        );
     }
 
     #[test]
@@ -358,12 +440,74 @@ rootfs = ["live/filesystem.squashfs"]
             path(),
         )
         .unwrap();
-        assert_eq!(base.build_hash(), renamed.build_hash());
+        assert_eq!(base.build_hash(&SETTINGS), renamed.build_hash(&SETTINGS));
         let moved = Recipe::from_toml(
             &GOOD.replace("live/filesystem.squashfs", "live/other.squashfs"),
             path(),
         )
         .unwrap();
-        assert_ne!(base.build_hash(), moved.build_hash());
+        assert_ne!(base.build_hash(&SETTINGS), moved.build_hash(&SETTINGS));
+    }
+
+    const SETTINGS: OutputSettings = OutputSettings {
+        part_size: 2_097_151_999,
+    };
+
+    #[test]
+    fn build_hash_changes_with_the_part_size() {
+        let recipe = Recipe::from_toml(GOOD, path()).unwrap();
+        let smaller = OutputSettings {
+            part_size: 1_000_000_000,
+        };
+        assert_ne!(recipe.build_hash(&SETTINGS), recipe.build_hash(&smaller));
+        assert_eq!(recipe.build_hash(&SETTINGS), recipe.build_hash(&SETTINGS));
+    }
+
+    #[test]
+    fn ids_may_hold_dots_for_pinned_releases() {
+        let text = GOOD.replace("id = \"debian-live\"", "id = \"ubuntu-24.04-live\"");
+        let recipe = Recipe::from_toml(&text, Path::new("recipes/ubuntu-24.04-live.toml")).unwrap();
+        assert_eq!(recipe.id, "ubuntu-24.04-live");
+    }
+
+    #[test]
+    fn ids_with_leading_trailing_or_double_dots_are_refused_with_the_reason() {
+        for (id, reason) in [
+            (".hidden", "starts with"),
+            ("-dash", "starts with"),
+            ("ubuntu..live", "`..`"),
+            ("ubuntu.", "ends with"),
+            ("Ubuntu", "a-z"),
+            ("a/b", "a-z"),
+            ("", "empty"),
+        ] {
+            let error = Recipe::find(id, &[PathBuf::from("recipes")])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(reason) && error.contains(&format!("`{id}`")),
+                "{id}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_recipe_names_the_file_and_every_directory_searched() {
+        let here = tempfile::tempdir().unwrap();
+        let gone = here.path().join("gone");
+        let error = Recipe::find("ubuntu-24.04-live", &[here.path().to_owned(), gone.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ubuntu-24.04-live.toml"), "{error}");
+        assert!(
+            error.contains(&here.path().display().to_string()),
+            "{error}"
+        );
+        assert!(
+            error.contains(&format!("{} (missing)", gone.display())),
+            "{error}"
+        );
+        let error = Recipe::find("debian-live", &[]).unwrap_err().to_string();
+        assert!(error.contains("recipe_dirs is empty"), "{error}");
     }
 }

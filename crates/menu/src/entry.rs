@@ -11,7 +11,7 @@ pub(crate) const BASE_SETTING: &str = "repack-base";
 #[non_exhaustive]
 pub enum MenuError {
     /// Occurs when a value would break or change the meaning of the iPXE script (a line break,
-    /// `${`, a `#` word, a label character outside `[A-Za-z0-9_-]`, ...). Nothing was rendered.
+    /// `${`, a `#` word, a label character outside `[A-Za-z0-9_.-]`, ...). Nothing was rendered.
     #[error("{field} of `{recipe}` cannot go into a boot menu: it {reason} (value: {value})")]
     Unsafe {
         /// The recipe id as given (escaped for display), or `menu options`.

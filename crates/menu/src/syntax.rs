@@ -80,11 +80,14 @@ pub(crate) fn check_label(value: &str) -> Result<(), &'static str> {
     if value.len() > MAX_LABEL {
         return Err("is longer than 64 characters");
     }
+    // iPXE ends a label at whitespace only (`goto_find_label` in `script.c`), and labels are
+    // used as goto targets and setting *values*, never setting names (where `.` would
+    // separate a settings block): `.` is safe, as recipe ids such as `ubuntu-24.04-live` need.
     if !value
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
     {
-        return Err("may only contain A-Z, a-z, 0-9, `_` and `-`");
+        return Err("may only contain A-Z, a-z, 0-9, `_`, `-` and `.`");
     }
     if value.starts_with('-') {
         return Err("starts with `-`, which iPXE reads as an option");
@@ -191,7 +194,8 @@ mod tests {
     #[test]
     fn label_rules() {
         assert!(check_label("debian-live_2").is_ok());
-        for bad in ["", "-x", "a b", "a.b", "a/b", "ä", "a:b"] {
+        assert!(check_label("ubuntu-24.04-live").is_ok());
+        for bad in ["", "-x", "a b", "a/b", "ä", "a:b", "a${x}"] {
             assert!(check_label(bad).is_err(), "{bad:?} accepted");
         }
     }

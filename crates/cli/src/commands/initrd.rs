@@ -2,8 +2,9 @@
 //!
 //! stdout carries data only (listings, file content, JSON); messages go to stderr. A
 //! broken pipe on stdout (`repack initrd ls img | head`) ends the command successfully.
-//! `lint` exits 1 when it finds anything; `append` lints the patched image before it writes
-//! anything and exits 1, writing nothing, when the result would not unpack cleanly.
+//! `lint` exits 1 when it finds anything and states what the image unpacks to (the RAM its
+//! rootfs takes); `append` lints the patched image before it writes anything and exits 1,
+//! writing nothing, when the result would not unpack cleanly.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use repack_initrd::{Codec, EntryKind, EntryStatus, Initrd, Overlay};
+use repack_initrd::{Codec, EntryKind, EntryStatus, Initrd, Limits, LintOptions, Overlay};
 
 /// Inspect, patch and check initramfs images.
 #[derive(Debug, Subcommand)]
@@ -72,14 +73,43 @@ pub enum InitrdCommand {
         )]
         rewrap_lz4: Option<Codec>,
     },
-    /// Check an image against the kernel's unpacking rules; exit 1 when anything is found.
+    /// Check an image against the kernel's unpacking rules and state what it unpacks to (the
+    /// RAM its rootfs takes); exit 1 when anything is found.
     Lint {
         /// The initrd image.
         image: PathBuf,
-        /// Print the findings as JSON.
+        /// Print the findings and the unpacked size as JSON.
         #[arg(long)]
         json: bool,
+        /// Largest rootfs the image may unpack to before `unpacked-too-large` is reported, in
+        /// bytes or with a binary suffix (K, M, G, T; `3G` = 3 GiB). Default 2G: the kernel
+        /// unpacks into tmpfs capped at half of RAM unless `root=` is given.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_unpacked: Option<u64>,
     },
+}
+
+/// `SIZE` of `lint --max-unpacked`: bytes, or a number with a binary suffix (`K`, `M`, `G`,
+/// `T`, optionally followed by `iB`).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match &s[digits.len()..] {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        "T" | "TiB" => 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use bytes or K, M, G, T)"
+            ));
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 2147483648 or 2G"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// `SRC:DEST[:MODE]` of `append --file`.
@@ -134,7 +164,17 @@ pub fn run(command: InitrdCommand) -> Result<ExitCode> {
             in_place: _,
             rewrap_lz4,
         } => append(&image, &files, codec, output.as_deref(), rewrap_lz4),
-        InitrdCommand::Lint { image, json } => lint(&image, json),
+        InitrdCommand::Lint {
+            image,
+            json,
+            max_unpacked,
+        } => {
+            let mut options = LintOptions::default();
+            if let Some(max) = max_unpacked {
+                options = options.max_unpacked_bytes(max);
+            }
+            lint(&image, json, &options)
+        }
     };
     match result {
         Err(e) if is_broken_pipe(&e) => Ok(ExitCode::SUCCESS),
@@ -408,7 +448,7 @@ fn append_rewrapped(
         let reopened = Initrd::open_extents(
             file.try_clone()?,
             &[(0, rewrapped.total_len)],
-            repack_initrd::Limits::default(),
+            Limits::default(),
         )?;
         let appendix = reopened.appendix(&overlay, codec)?;
         findings = reopened.patched(&appendix)?.lint().findings;
@@ -476,8 +516,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn lint(image: &Path, json: bool) -> Result<ExitCode> {
-    let report = repack_initrd::lint(image)
+fn lint(image: &Path, json: bool, options: &LintOptions) -> Result<ExitCode> {
+    let report = repack_initrd::lint_with(image, Limits::default(), options)
         .with_context(|| format!("failed to lint `{}`", image.display()))?;
     let mut out = io::stdout().lock();
     if json {
@@ -489,6 +529,7 @@ fn lint(image: &Path, json: bool) -> Result<ExitCode> {
         }
     }
     out.flush()?;
+    eprintln!("`{}`: unpacks to {}", image.display(), report.unpacked);
     if report.is_clean() {
         eprintln!("`{}`: clean", image.display());
         Ok(ExitCode::SUCCESS)
@@ -505,6 +546,18 @@ fn lint(image: &Path, json: bool) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("2147483648"), Ok(2 << 30));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert!(parse_size("2g").is_err());
+        assert!(parse_size("G").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
 
     #[test]
     fn file_spec_parses_mode_and_strips_leading_slash() {

@@ -1,23 +1,14 @@
 //! `repack menu`: write menu.ipxe from the catalogue's current builds.
 
 use crate::config::Config;
+use crate::services::Services;
 use anyhow::{Context, Result};
-use repack_pipeline::{BuildSettings, Pipeline};
-use repack_publish::DirectoryPublisher;
 use std::path::Path;
 use std::process::ExitCode;
 
 pub async fn menu(config: &Config, output: Option<&Path>) -> Result<ExitCode> {
-    let catalog = super::open_catalog(config).await?;
-    let pipeline = Pipeline {
-        fetcher: super::fetcher(config)?,
-        catalog,
-        publisher: DirectoryPublisher::new(&config.output_dir),
-        settings: BuildSettings {
-            part_size: config.part_size,
-            public_url: config.public_url.clone(),
-        },
-    };
+    let services = Services::open(config).await?;
+    let pipeline = &services.pipeline;
     let result = match output {
         None => pipeline.regenerate_menu().await.map(|_| {
             eprintln!("wrote {}", config.output_dir.join("menu.ipxe").display());
@@ -35,7 +26,7 @@ pub async fn menu(config: &Config, output: Option<&Path>) -> Result<ExitCode> {
             Ok(())
         }
     };
-    pipeline.catalog.close().await;
+    services.close().await;
     result?;
     Ok(ExitCode::SUCCESS)
 }

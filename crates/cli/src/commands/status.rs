@@ -1,17 +1,23 @@
 //! `repack status`: the current build and the last upstream check of every recipe.
+//!
+//! `--json` prints every time as RFC 3339 in UTC (`2026-12-03T07:46:04.047216Z`), the form
+//! JSON consumers parse; the human output may be friendlier.
 
 use crate::config::Config;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use time::OffsetDateTime;
 
 #[derive(Serialize, Default)]
 struct RecipeStatus {
     current: Vec<CurrentBuild>,
-    last_check: Option<String>,
-    last_success: Option<String>,
-    last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_check: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_success: Option<OffsetDateTime>,
+    last_error: Option<LastError>,
     consecutive_failures: u32,
 }
 
@@ -21,6 +27,17 @@ struct CurrentBuild {
     version: String,
     tag: String,
     location: String,
+    /// When this build was published (and became current).
+    #[serde(with = "time::serde::rfc3339")]
+    published_at: OffsetDateTime,
+}
+
+#[derive(Serialize)]
+struct LastError {
+    kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    message: String,
 }
 
 pub async fn status(config: &Config, json: bool) -> Result<ExitCode> {
@@ -39,20 +56,23 @@ pub async fn status(config: &Config, json: bool) -> Result<ExitCode> {
                 version: build.version,
                 tag: build.tag,
                 location: build.location,
+                published_at: build.created_at,
             });
     }
     let mut failing = false;
     for check in checks {
         let status = recipes.entry(check.recipe.clone()).or_default();
-        status.last_check = Some(check.last_check_at.to_string());
-        status.last_success = check.last_success_at.map(|at| at.to_string());
+        status.last_check = Some(check.last_check_at);
+        status.last_success = check.last_success_at;
         status.consecutive_failures = check.consecutive_failures;
         if check.is_failing() {
             failing = true;
         }
-        status.last_error = check
-            .last_error
-            .map(|error| format!("{} ({}): {}", error.kind, error.at, error.message));
+        status.last_error = check.last_error.map(|error| LastError {
+            kind: error.kind,
+            at: error.at,
+            message: error.message,
+        });
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&recipes)?);
@@ -76,8 +96,11 @@ pub async fn status(config: &Config, json: bool) -> Result<ExitCode> {
                 && status.consecutive_failures > 0
             {
                 println!(
-                    "  failing ({} in a row): {error}",
-                    status.consecutive_failures
+                    "  failing ({} in a row, last at {}): {}: {}",
+                    status.consecutive_failures,
+                    friendly_time(error.at),
+                    error.kind,
+                    error.message
                 );
             }
         }
@@ -87,4 +110,18 @@ pub async fn status(config: &Config, json: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `2026-12-03 07:46:04 UTC`: a time for people reading a terminal.
+fn friendly_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
 }

@@ -53,7 +53,7 @@ fn ids_become_labels_only_from_safe_characters() {
         "debian:live",
         "-debian",
         "debian/live",
-        "debian.live",
+        "debian${x}",
         "",
     ] {
         let m = manifest(recipe, Arch::X86_64, "12.8.0");

@@ -37,8 +37,14 @@ fn kernel_line_names_the_initrd_and_substitutes_the_base() {
     let parsed = script_rules::check(&script);
     let kernels: Vec<&Vec<String>> = parsed.named("kernel").collect();
     assert_eq!(kernels.len(), 2);
-    for kernel in kernels {
-        let dir = "${repack-base}/debian-live/12.8.0-1a2b3c4d";
+    let tags: Vec<String> = [Arch::X86_64, Arch::Arm64]
+        .into_iter()
+        .map(|arch| support::manifest("debian-live", arch, "12.8.0").tag)
+        .collect();
+    assert_ne!(tags[0], tags[1], "each arch boots its own directory");
+    // Menu order: x86_64 first, then arm64 (see menu_with_two_arches).
+    for (kernel, tag) in kernels.into_iter().zip(&tags) {
+        let dir = format!("${{repack-base}}/debian-live/{tag}");
         assert_eq!(kernel[1], format!("{dir}/vmlinuz"));
         assert_eq!(
             kernel[2], "initrd=initrd",
@@ -49,11 +55,15 @@ fn kernel_line_names_the_initrd_and_substitutes_the_base() {
             format!("boot=live components fetch={dir}/filesystem.squashfs ${{repack-args}}")
         );
     }
-    for initrd in parsed.named("initrd") {
+    for (initrd, tag) in parsed.named("initrd").zip(&tags) {
         assert_eq!(
             initrd[1..3],
             ["--name", "initrd"],
             "image name matches initrd="
+        );
+        assert_eq!(
+            initrd[3],
+            format!("${{repack-base}}/debian-live/{tag}/initrd")
         );
     }
     assert!(
@@ -190,5 +200,27 @@ fn rendering_is_deterministic() {
     assert_eq!(
         render_ipxe(&entries, &support::options()),
         render_ipxe(&reversed, &support::options())
+    );
+}
+
+#[test]
+fn a_recipe_id_with_dots_gets_an_item_that_goto_reaches() {
+    let entries = vec![entry(
+        "ubuntu-24.04-live",
+        "Ubuntu 24.04 LTS (desktop)",
+        "ubuntu",
+        Arch::X86_64,
+        "24.04.3",
+    )];
+    let script = render_ipxe(&entries, &options());
+    let parsed = script_rules::check(&script);
+    parsed.check_targets();
+    assert_eq!(
+        parsed.items(),
+        ["ubuntu-24.04-live-x86_64", "repack-shell", "repack-exit"]
+    );
+    assert!(
+        script.contains(":repack-item-ubuntu-24.04-live-x86_64\n"),
+        "{script}"
     );
 }

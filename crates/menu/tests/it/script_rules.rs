@@ -48,10 +48,12 @@ pub fn check(script: &str) -> Parsed {
         if let Some(label_line) = rest.strip_prefix(':') {
             let label = label_line.split_whitespace().next().unwrap_or("");
             assert!(!label.is_empty(), "{}", at("empty label"));
+            // iPXE's goto_find_label ends a label at whitespace; the menu keeps to a safe
+            // set (a `$` would be expanded where the label is used as a goto target).
             assert!(
                 label
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')),
                 "{}",
                 at("label characters")
             );

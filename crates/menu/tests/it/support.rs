@@ -40,7 +40,9 @@ pub fn manifest(recipe: &str, arch: Arch, version: &str) -> Manifest {
         build_key: key.id(),
         version: version.to_owned(),
         arch,
-        tag: format!("{version}-1a2b3c4d"),
+        // Each arch's build has its own ISO, so its own key and tag: a renderer that mixed up
+        // the arches would show in the snapshots.
+        tag: key.tag(version),
         boot_family: BootFamilyKind::LiveBoot,
         cmdline: "boot=live components fetch={base}/filesystem.squashfs".to_owned(),
         ram_mib: 3072,
