@@ -3,7 +3,7 @@
 //! found (`releases_seen`: when the upstream published each, when repack first saw it).
 
 use crate::catalog::Catalog;
-use crate::record::{FeedState, ReleaseSeen, SeenRelease};
+use crate::record::{FeedCopy, FeedState, ReleaseSeen, SeenRelease};
 use crate::{CatalogError, timestamp};
 use repack_core::Sha256Digest;
 use time::OffsetDateTime;
@@ -20,7 +20,7 @@ impl Catalog {
     /// The kept copy of the feed document at `url`, if any.
     pub async fn feed_state(&self, url: &str) -> Result<Option<FeedState>, CatalogError> {
         let row: Option<FeedRow> = sqlx::query_as(
-            "SELECT url, etag, last_modified, body, stored_at, checked_at \
+            "SELECT url, etag, last_modified, next_url, body, stored_at, checked_at \
              FROM feed_state WHERE url = $1",
         )
         .bind(url)
@@ -32,16 +32,10 @@ impl Catalog {
         row.map(FeedRow::into_record).transpose()
     }
 
-    /// Keeps `body` and its validators as the copy of `url`, received now with status 200.
-    pub async fn store_feed(
-        &self,
-        url: &str,
-        etag: Option<&str>,
-        last_modified: Option<&str>,
-        body: &str,
-    ) -> Result<(), CatalogError> {
-        self.store_feed_at(url, etag, last_modified, body, timestamp::now())
-            .await
+    /// Keeps `copy` (its body, validators and next page) as the copy of `url`, received now
+    /// with status 200.
+    pub async fn store_feed(&self, url: &str, copy: &FeedCopy<'_>) -> Result<(), CatalogError> {
+        self.store_feed_at(url, copy, timestamp::now()).await
     }
 
     /// [`store_feed`](Catalog::store_feed) at `at`: replaces the copy before, validators
@@ -50,11 +44,15 @@ impl Catalog {
     pub async fn store_feed_at(
         &self,
         url: &str,
-        etag: Option<&str>,
-        last_modified: Option<&str>,
-        body: &str,
+        copy: &FeedCopy<'_>,
         at: OffsetDateTime,
     ) -> Result<(), CatalogError> {
+        let FeedCopy {
+            etag,
+            last_modified,
+            next_url,
+            body,
+        } = *copy;
         let invalid = |reason: String| CatalogError::InvalidFeedState {
             url: url.to_owned(),
             reason,
@@ -72,16 +70,18 @@ impl Catalog {
         }
         let at = timestamp::format(at);
         sqlx::query(
-            "INSERT INTO feed_state (url, etag, last_modified, body, stored_at, checked_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
+            "INSERT INTO feed_state \
+                 (url, etag, last_modified, next_url, body, stored_at, checked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) \
              ON CONFLICT (url) DO UPDATE \
              SET etag = excluded.etag, last_modified = excluded.last_modified, \
-                 body = excluded.body, stored_at = excluded.stored_at, \
-                 checked_at = excluded.checked_at",
+                 next_url = excluded.next_url, body = excluded.body, \
+                 stored_at = excluded.stored_at, checked_at = excluded.checked_at",
         )
         .bind(url)
         .bind(etag)
         .bind(last_modified)
+        .bind(next_url)
         .bind(body)
         .bind(&at)
         .execute(self.db.pool())
@@ -181,6 +181,7 @@ struct FeedRow {
     url: String,
     etag: Option<String>,
     last_modified: Option<String>,
+    next_url: Option<String>,
     body: String,
     stored_at: String,
     checked_at: String,
@@ -201,6 +202,7 @@ impl FeedRow {
             url: self.url,
             etag: self.etag,
             last_modified: self.last_modified,
+            next_url: self.next_url,
             body: self.body,
             stored_at,
             checked_at,

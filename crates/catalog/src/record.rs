@@ -1,6 +1,7 @@
 //! What the catalogue stores: builds going in ([`NewBuild`]) and coming out
 //! ([`BuildRecord`]), the state of upstream checks ([`CheckOutcome`], [`CheckRecord`]), the
-//! kept copies of feed documents ([`FeedState`]) and the releases checks found
+//! kept copies of feed documents ([`FeedCopy`] going in, [`FeedState`] coming out) and the
+//! releases checks found
 //! ([`SeenRelease`] going in, [`ReleaseSeen`] coming out).
 
 use crate::{CatalogError, timestamp};
@@ -154,6 +155,17 @@ pub struct CheckFailure {
     pub message: String,
 }
 
+/// A feed document just received with status 200, to keep as the copy of its URL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedCopy<'a> {
+    pub etag: Option<&'a str>,
+    /// `Last-Modified` as the server wrote it.
+    pub last_modified: Option<&'a str>,
+    /// For a page of a paginated API, the next page's URL the reply's `Link` header named.
+    pub next_url: Option<&'a str>,
+    pub body: &'a str,
+}
+
 /// The kept copy of one feed document: the body and validators of its last 200.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedState {
@@ -162,6 +174,9 @@ pub struct FeedState {
     pub etag: Option<String>,
     /// `Last-Modified` as the server wrote it.
     pub last_modified: Option<String>,
+    /// For a page of a paginated API: the next page's URL, as the last 200 named it (a 304
+    /// need not repeat the `Link` header).
+    pub next_url: Option<String>,
     pub body: String,
     /// When the body arrived (the last 200).
     pub stored_at: OffsetDateTime,

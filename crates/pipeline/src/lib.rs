@@ -274,6 +274,7 @@ impl repack_watch::FeedCache for CatalogFeedCache {
             Ok(state.map(|state| repack_watch::StoredFeed {
                 etag: state.etag,
                 last_modified: state.last_modified,
+                next_url: state.next_url,
                 body: state.body,
             }))
         })
@@ -285,9 +286,14 @@ impl repack_watch::FeedCache for CatalogFeedCache {
         feed: &'a repack_watch::StoredFeed,
     ) -> repack_watch::CacheFuture<'a, ()> {
         Box::pin(async move {
-            let (etag, modified) = (feed.etag.as_deref(), feed.last_modified.as_deref());
+            let copy = repack_catalog::FeedCopy {
+                etag: feed.etag.as_deref(),
+                last_modified: feed.last_modified.as_deref(),
+                next_url: feed.next_url.as_deref(),
+                body: &feed.body,
+            };
             self.0
-                .store_feed(url, etag, modified, &feed.body)
+                .store_feed(url, &copy)
                 .await
                 .map_err(cache_error("store", url))
         })

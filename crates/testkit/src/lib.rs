@@ -7,7 +7,8 @@
 //!   records every request, and injects the faults real mirrors have (cut transfers, flipped
 //!   bytes, truncated files, outages).
 //! - [`feed`]: a feed stand-in on 127.0.0.1 that answers paths (and path + query, for
-//!   paginated APIs) with prepared replies and logs what watchers asked for.
+//!   paginated APIs) with prepared replies, answers conditional requests with 304 when the
+//!   reply carries validators, and logs what watchers asked for and were told.
 //! - [`shaped`]: ISOs laid out like each upstream's live media (Ubuntu, Arch, Manjaro, …)
 //!   with initrds carrying what each boot family reads, for the shipped recipes' end-to-end
 //!   runs.

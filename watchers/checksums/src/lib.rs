@@ -10,9 +10,16 @@
 //!
 //! With `dir_pattern`, `url` is instead an index of version directories (Ubuntu's
 //! `releases/` with `24.04/`, `24.04.1/`, `26.04/` and codename links like `noble/`): the
-//! newest `max_dirs` directories whose name matches `dir_pattern` are read, each through
-//! its `list` (default `SHA256SUMS`). A directory whose list is missing (404) is not
-//! complete yet and is skipped; every other failure is an error.
+//! newest `max_dirs` *ready* directories whose name matches `dir_pattern` are read, each
+//! through its `list` (default `SHA256SUMS`). A directory is not ready while an upstream is
+//! still publishing it: its list answers 404, or the recipe signs its lists (`signature`
+//! next to the list, e.g. `{list}.gpg`) and that signature answers 404. Such a directory is
+//! reported (an info line), yields nothing and does not count: the walk falls back to the
+//! next older one, so a half-published release neither fails the check nor fires a build.
+//! At most [`MAX_NOT_READY`] directories are passed over in one check. An index without a
+//! matching directory, or without a ready one, is an error; so is every other failure.
+//! Signatures over the ISO itself (`{name}.sig`) are not looked for here: the pipeline
+//! checks them as the ISO downloads.
 //!
 //! [`candidates`] fetches (capped at [`MAX_LIST_BYTES`] and [`MAX_INDEX_BYTES`]) through
 //! [`Feeds`] (the shared fetcher, conditionally on kept copies), parses with `repack-verify`,
@@ -27,9 +34,10 @@
 #![allow(clippy::result_large_err)]
 
 use repack_core::{Candidate, Checksum, Recipe};
-use repack_watch_common::dirs::{self, DEFAULT_DIRS, MAX_DIRS};
+use repack_watch_common::dirs::{self, DEFAULT_DIRS, MAX_DIRS, VersionDir};
 use repack_watch_common::{FeedError, FeedText, Feeds, VersionPattern, checksum, text, urls};
 use serde::Deserialize;
+use std::collections::HashMap;
 use url::Url;
 
 /// Largest checksum list accepted. Real ones are a few kilobytes.
@@ -38,8 +46,25 @@ pub const MAX_LIST_BYTES: u64 = 4 * 1024 * 1024;
 /// Largest index of version directories accepted. Ubuntu's is about 20 kB.
 pub const MAX_INDEX_BYTES: u64 = 2 * 1024 * 1024;
 
+/// Largest signature read when looking whether a list's signature is published (the
+/// pipeline's cap for detached signatures).
+pub const MAX_SIGNATURE_BYTES: u64 = 64 * 1024;
+
+/// Most version directories passed over as not ready in one check before the walk stops.
+/// Upstreams publish one release at a time (a point release, perhaps with its codename
+/// link); more unfinished directories than this means the recipe's `list` or `signature`
+/// names a file the upstream does not publish, and reading older and older directories
+/// would not help.
+pub const MAX_NOT_READY: usize = 3;
+
+/// Most distinct list signatures looked for in one list (`{version}` in the template gives
+/// one per version listed; real lists name one or two versions). Releases past it are
+/// kept unlooked-for; the pipeline verifies the one it builds either way.
+pub const MAX_SIGNATURES_PER_LIST: usize = 8;
+
 const LIST: &str = "checksum list";
 const INDEX: &str = "directory index";
+const SIGNATURE: &str = "checksum list signature";
 
 /// The `[watch]` settings of the `checksums` kind.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,8 +79,12 @@ pub struct Config {
     pub dir_pattern: Option<VersionPattern>,
     /// The list's file name inside each version directory.
     pub list: String,
-    /// How many of the newest version directories are read.
+    /// How many of the newest ready version directories are read.
     pub max_dirs: usize,
+    /// The recipe's `signature` template. Not a key of this kind: it is one of the keys
+    /// every kind shares, handed over by the registry when the recipe loads. With it, a
+    /// version directory whose list's signature answers 404 is not ready yet.
+    pub signature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +125,7 @@ impl TryFrom<RawConfig> for Config {
             dir_pattern: raw.dir_pattern,
             list,
             max_dirs,
+            signature: None,
         })
     }
 }
@@ -131,24 +161,21 @@ pub async fn candidates(
     }
     let mut found = Vec::new();
     let mut lists_read = 0;
-    for dir in all.iter().take(config.max_dirs) {
-        let list_url = join(&dir.url, &config.list);
-        match feeds.text(&list_url, MAX_LIST_BYTES).await {
-            Ok(list) => {
+    let mut not_ready = 0;
+    for dir in &all {
+        if lists_read == config.max_dirs {
+            break;
+        }
+        if not_ready == MAX_NOT_READY {
+            tracing::info!(recipe = %recipe.id, url = %config.url, not_ready, "stopped walking back: too many version directories not ready");
+            break;
+        }
+        match read_dir(config, recipe, feeds, dir).await? {
+            Some(listed) => {
                 lists_read += 1;
-                let listed = candidates_from_list(config, recipe, &list_url, &list.body)?;
-                found.extend(dated(listed, &list));
+                found.extend(listed);
             }
-            Err(error) if error.status() == Some(404) => {
-                tracing::info!(recipe = %recipe.id, url = %list_url, "version directory has no checksum list yet (404); skipped");
-            }
-            Err(source) => {
-                return Err(FeedError::Fetch {
-                    what: LIST,
-                    url: list_url,
-                    source,
-                });
-            }
+            None => not_ready += 1,
         }
     }
     if lists_read == 0 {
@@ -157,8 +184,106 @@ pub async fn candidates(
             url: config.url.clone(),
         });
     }
-    tracing::info!(recipe = %recipe.id, url = %config.url, lists_read, candidates = found.len(), "read version directories");
+    tracing::info!(recipe = %recipe.id, url = %config.url, lists_read, not_ready, candidates = found.len(), "read version directories");
     Ok(found)
+}
+
+/// The candidates of one version directory, or `None` when it is not ready yet (its list,
+/// or its list's signature, answers 404).
+async fn read_dir(
+    config: &Config,
+    recipe: &Recipe,
+    feeds: Feeds<'_>,
+    dir: &VersionDir,
+) -> Result<Option<Vec<Candidate>>, FeedError> {
+    let list_url = join(&dir.url, &config.list);
+    let list = match feeds.text(&list_url, MAX_LIST_BYTES).await {
+        Ok(list) => list,
+        Err(error) if error.status() == Some(404) => {
+            tracing::info!(recipe = %recipe.id, dir = %dir.url, url = %list_url, "version directory not ready: no checksum list yet (404); falling back to the one before");
+            return Ok(None);
+        }
+        Err(source) => {
+            return Err(FeedError::Fetch {
+                what: LIST,
+                url: list_url,
+                source,
+            });
+        }
+    };
+    let listed = dated(
+        candidates_from_list(config, recipe, &list_url, &list.body)?,
+        &list,
+    );
+    let Some(template) = &config.signature else {
+        return Ok(Some(listed));
+    };
+    let (signed, unsigned) = list_signatures(template, feeds, &list_url, listed).await?;
+    if !unsigned.is_empty() {
+        let signatures = unsigned.join(", ");
+        if signed.is_empty() {
+            tracing::info!(recipe = %recipe.id, dir = %dir.url, %signatures, "version directory not ready: its checksum list is not signed yet (404); falling back to the one before");
+            return Ok(None);
+        }
+        tracing::info!(recipe = %recipe.id, dir = %dir.url, %signatures, "releases whose list signature is not published yet (404) are left out");
+    }
+    Ok(Some(signed))
+}
+
+/// Splits `listed` (the candidates of the list at `list_url`) into those whose list
+/// signature, by the recipe's `template`, is published and those whose signature answers
+/// 404 (returned as the distinct signature URLs). Signatures over the ISO (the template
+/// gives a URL starting with the ISO's) and a clearsigned list (the template gives the
+/// list itself) are not looked for; each signature is asked for once.
+async fn list_signatures(
+    template: &str,
+    feeds: Feeds<'_>,
+    list_url: &str,
+    listed: Vec<Candidate>,
+) -> Result<(Vec<Candidate>, Vec<String>), FeedError> {
+    let mut published: HashMap<String, bool> = HashMap::new();
+    let mut capped = false;
+    let mut signed = Vec::new();
+    let mut unsigned = Vec::new();
+    for candidate in listed {
+        let Some(url) = urls::signature_url(template, &candidate).map(String::from) else {
+            // The policy reports a template that gives no URL; nothing to look for here.
+            signed.push(candidate);
+            continue;
+        };
+        if url == list_url || url.starts_with(&candidate.iso_url) {
+            signed.push(candidate);
+            continue;
+        }
+        let is_published = match published.get(&url) {
+            Some(&known) => known,
+            None => {
+                if published.len() == MAX_SIGNATURES_PER_LIST {
+                    // Not looked for: the pipeline still verifies whichever is built.
+                    if !capped {
+                        tracing::warn!(url = %list_url, limit = MAX_SIGNATURES_PER_LIST, "the signature template names more signatures per list than are looked for");
+                        capped = true;
+                    }
+                    signed.push(candidate);
+                    continue;
+                }
+                let known = match feeds.fetcher.fetch_bytes(&url, MAX_SIGNATURE_BYTES).await {
+                    Ok(_) => true,
+                    Err(error) if error.status() == Some(404) => false,
+                    Err(source) => return Err(FeedError::fetch(SIGNATURE, &url)(source)),
+                };
+                published.insert(url.clone(), known);
+                if !known {
+                    unsigned.push(url);
+                }
+                known
+            }
+        };
+        if is_published {
+            signed.push(candidate);
+        }
+    }
+    Ok((signed, unsigned))
 }
 
 async fn fetch_list(feeds: Feeds<'_>, url: &str) -> Result<FeedText, FeedError> {

@@ -12,6 +12,12 @@
 //! `feed_state`), [`MemoryFeedCache`] in tests, nothing at all with [`Feeds::new`]. Only
 //! replies with a validator (ETag or Last-Modified) are kept: without one nothing could be
 //! revalidated. A cache that fails is logged and bypassed; it never fails a check.
+//!
+//! A kind that cannot read through [`Feeds::text`] (the `github` kind needs its own request
+//! and response headers) keeps its copies with [`Feeds::kept`], [`Feeds::keep`] and
+//! [`Feeds::confirmed`], under the same rules. A page of a paginated API keeps the next
+//! page's URL with it ([`StoredFeed::next_url`]): a 304 carries no body and need not carry
+//! the `Link` header either, so the kept copy must say where the walk goes on.
 
 use repack_fetch::{Conditional, DocumentValidators, FetchError, Fetcher};
 use std::collections::HashMap;
@@ -22,11 +28,14 @@ use std::sync::{Mutex, PoisonError};
 
 /// The copy of one document kept between checks: the body of its last 200 and that reply's
 /// validators.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredFeed {
     pub etag: Option<String>,
     /// The `Last-Modified` header as the server wrote it (an HTTP date).
     pub last_modified: Option<String>,
+    /// For a page of a paginated API: the next page's URL, as that 200's `Link: <…>;
+    /// rel="next"` named it (`None` for the last page and for every other document).
+    pub next_url: Option<String>,
     pub body: String,
 }
 
@@ -120,21 +129,51 @@ impl<'a> Feeds<'a> {
         Feeds { cache, ..self }
     }
 
+    /// The copy kept for `url` whose body is at most `max_bytes` (none without a cache; a
+    /// cache that fails is logged and treated as having none).
+    pub async fn kept(&self, url: &str, max_bytes: u64) -> Option<StoredFeed> {
+        let cache = self.cache?;
+        match cache.get(url).await {
+            Ok(stored) => stored.filter(|stored| stored.body.len() as u64 <= max_bytes),
+            Err(error) => {
+                tracing::warn!(%url, error = %error, "feed cache unreadable; asking unconditionally");
+                None
+            }
+        }
+    }
+
+    /// Keeps `feed`, just received with status 200, as the copy of `url`, when there is a
+    /// cache and the reply had a validator (without one it could never be revalidated).
+    /// Returns whether it was handed to the cache; a cache that fails is logged.
+    pub async fn keep(&self, url: &str, feed: &StoredFeed) -> bool {
+        let Some(cache) = self.cache else {
+            return false;
+        };
+        if feed.etag.is_none() && feed.last_modified.is_none() {
+            return false;
+        }
+        if let Err(error) = cache.put(url, feed).await {
+            tracing::warn!(%url, error = %error, "cannot keep a copy of the document");
+        }
+        true
+    }
+
+    /// Notes that the copy of `url` was confirmed by a 304 (logged, never failing).
+    pub async fn confirmed(&self, url: &str) {
+        tracing::info!(%url, "not modified (304); using the kept copy");
+        if let Some(cache) = self.cache
+            && let Err(error) = cache.revalidated(url).await
+        {
+            tracing::warn!(%url, error = %error, "cannot note the revalidation");
+        }
+    }
+
     /// The document at `url` (upstream spelling), at most `max_bytes`, as UTF-8 text, with
     /// the rules of [`Fetcher::fetch_text`]. With a kept copy the request is conditional; a
     /// 304 returns the copy ([`FeedText::reused`]). A copy larger than `max_bytes` is not
     /// used.
     pub async fn text(&self, url: &str, max_bytes: u64) -> Result<FeedText, FetchError> {
-        let stored = match self.cache {
-            None => None,
-            Some(cache) => match cache.get(url).await {
-                Ok(stored) => stored.filter(|stored| stored.body.len() as u64 <= max_bytes),
-                Err(error) => {
-                    tracing::warn!(%url, error = %error, "feed cache unreadable; asking unconditionally");
-                    None
-                }
-            },
-        };
+        let stored = self.kept(url, max_bytes).await;
         let known = stored.as_ref().map(|stored| DocumentValidators {
             etag: stored.etag.clone(),
             last_modified: stored.last_modified.clone(),
@@ -143,40 +182,29 @@ impl<'a> Feeds<'a> {
             .fetcher
             .fetch_text_if_modified(url, max_bytes, known.as_ref())
             .await?;
-        match (reply, stored, self.cache) {
-            (Conditional::NotModified, Some(stored), Some(cache)) => {
-                tracing::info!(%url, "not modified (304); using the kept copy");
-                if let Err(error) = cache.revalidated(url).await {
-                    tracing::warn!(%url, error = %error, "cannot note the revalidation");
-                }
+        match (reply, stored) {
+            (Conditional::NotModified, Some(stored)) => {
+                self.confirmed(url).await;
                 Ok(FeedText {
                     body: stored.body,
                     last_modified: stored.last_modified,
                     reused: true,
                 })
             }
-            (Conditional::NotModified, ..) => {
+            (Conditional::NotModified, None) => {
                 unreachable!("a request is conditional only with a kept copy")
             }
-            (Conditional::Modified { body, validators }, _, cache) => {
-                if let Some(cache) = cache.filter(|_| !validators.is_empty()) {
-                    let feed = StoredFeed {
-                        etag: validators.etag,
-                        last_modified: validators.last_modified,
-                        body,
-                    };
-                    if let Err(error) = cache.put(url, &feed).await {
-                        tracing::warn!(%url, error = %error, "cannot keep a copy of the document");
-                    }
-                    return Ok(FeedText {
-                        body: feed.body,
-                        last_modified: feed.last_modified,
-                        reused: false,
-                    });
-                }
-                Ok(FeedText {
-                    body,
+            (Conditional::Modified { body, validators }, _) => {
+                let feed = StoredFeed {
+                    etag: validators.etag,
                     last_modified: validators.last_modified,
+                    next_url: None,
+                    body,
+                };
+                self.keep(url, &feed).await;
+                Ok(FeedText {
+                    body: feed.body,
+                    last_modified: feed.last_modified,
                     reused: false,
                 })
             }

@@ -185,6 +185,31 @@ pub fn resolve_template(base: &Url, template: &str, vars: Vars<'_>) -> Option<Ur
     Some(url)
 }
 
+/// Where the recipe's `signature` template puts the signature of `candidate`: resolved with
+/// [`resolve_template`] against the checksum list its digest came from (or, when the feed
+/// carried the digest, the ISO), with `{name}` the ISO's name, `{version}` its version and
+/// `{list}` the list's file name. `None` when the template gives no http(s) URL for it.
+pub fn signature_url(template: &str, candidate: &repack_core::Candidate) -> Option<Url> {
+    let base = candidate
+        .checksum_url
+        .as_deref()
+        .unwrap_or(&candidate.iso_url);
+    let list = candidate
+        .checksum_url
+        .as_deref()
+        .and_then(|url| Url::parse(url).ok())
+        .and_then(|url| file_name(&url))
+        .unwrap_or_default();
+    let vars = Vars {
+        name: &candidate.iso_name,
+        version: &candidate.version,
+        list: &list,
+    };
+    Url::parse(base)
+        .ok()
+        .and_then(|base| resolve_template(&base, template, vars))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

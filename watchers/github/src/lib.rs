@@ -26,9 +26,19 @@
 //! shared [`Fetcher`]'s document requests do not carry, so it is read with a client built
 //! from the fetcher's settings (user agent, timeouts, mirror rewrites, no redirects), one
 //! attempt per page, each holding a slot of the fetcher's per-host limit
-//! ([`Fetcher::host_permit`]). API pages are not made conditional: a page kept from an
-//! earlier check would need its `Link` header kept too. Checksum assets go through
-//! [`Feeds`] (conditional on kept copies).
+//! ([`Fetcher::host_permit`]).
+//!
+//! API pages are conditional like every other feed document: with a feed cache, each page
+//! is kept by its URL together with its validators and the next page's URL its `Link`
+//! header named ([`StoredFeed::next_url`]), and the next check sends `If-None-Match` (and
+//! `If-Modified-Since`). GitHub answers an unchanged page with 304, which reads no body
+//! and, for a request with a token, does not count against the primary rate limit (GitHub's
+//! "Best practices for using the REST API"). The kept body is parsed again and the walk
+//! goes on to the kept next page: a 304 need not repeat the `Link` header, so the header of
+//! the 200 that carried the body is what counts. A 200 replaces the copy, next page
+//! included, so a page that changed (a new release shifts every page after it) is read
+//! whole. The token rule is applied to every page URL, kept ones too. Checksum assets go
+//! through [`Feeds`] (conditional on kept copies).
 
 // Feed errors carry the fetcher's error (both URLs); returned once per check.
 #![allow(clippy::result_large_err)]
@@ -36,10 +46,14 @@
 use repack_core::{Candidate, Recipe, Sha256Digest};
 use repack_fetch::{FetchError, Fetcher};
 use repack_watch_common::{
-    ChecksumSetting, DigestSource, Entry, FeedError, Feeds, NamePattern, VersionPattern,
-    into_candidates, text, urls,
+    ChecksumSetting, DigestSource, Entry, FeedError, Feeds, NamePattern, StoredFeed,
+    VersionPattern, into_candidates, text, urls,
 };
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, LINK};
+use reqwest::StatusCode;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, ETAG, HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LINK,
+};
 use serde::Deserialize;
 use std::fmt;
 use url::Url;
@@ -203,11 +217,11 @@ pub async fn candidates(
         pages += 1;
         let page_url = Url::parse(&url).map_err(|_| bad_url(&url))?;
         let send_token = page_url.origin() == api_origin;
-        let (body, link) = get_page(&client, fetcher, &url, token.filter(|_| send_token)).await?;
-        let (page_entries, count) = entries_from_page(config, &url, &body)?;
+        let page = read_page(&client, feeds, &url, token.filter(|_| send_token)).await?;
+        let (page_entries, count) = entries_from_page(config, &url, &page.body)?;
         releases_seen += count;
         entries.extend(page_entries);
-        next = link.as_deref().and_then(next_link);
+        next = page.next_url;
     }
     if releases_seen == 0 {
         return Err(FeedError::Empty {
@@ -335,13 +349,45 @@ fn client(fetcher: &Fetcher) -> Result<reqwest::Client, FeedError> {
         })
 }
 
-/// One page: its body (capped) and its `Link` header.
+/// One page of releases, through the feed cache: conditional on the kept copy if there is
+/// one (a 304 gives back the kept body and next page, and notes the copy as confirmed), else
+/// read whole and kept when the reply had a validator.
+async fn read_page(
+    client: &reqwest::Client,
+    feeds: Feeds<'_>,
+    url: &str,
+    token: Option<&ApiToken>,
+) -> Result<StoredFeed, FeedError> {
+    let kept = feeds.kept(url, MAX_PAGE_BYTES).await;
+    match get_page(client, feeds.fetcher, url, token, kept.as_ref()).await? {
+        Page::NotModified => {
+            let kept = kept.expect("a request is conditional only with a kept copy");
+            feeds.confirmed(url).await;
+            Ok(kept)
+        }
+        Page::Modified(page) => {
+            feeds.keep(url, &page).await;
+            Ok(page)
+        }
+    }
+}
+
+/// What the API answered for one page.
+enum Page {
+    /// A 200: the body (capped), its validators and the `rel="next"` target of its `Link`.
+    Modified(StoredFeed),
+    /// A 304 to a request made conditional on a kept copy: no body was read.
+    NotModified,
+}
+
+/// One page, conditional on `kept`'s validators when there is a kept copy.
 async fn get_page(
     client: &reqwest::Client,
     fetcher: &Fetcher,
     url: &str,
     token: Option<&ApiToken>,
-) -> Result<(String, Option<String>), FeedError> {
+    kept: Option<&StoredFeed>,
+) -> Result<Page, FeedError> {
     let mirror_url = fetcher.mirror_url(url);
     let fail = |source: FetchError| FeedError::Fetch {
         what: WHAT,
@@ -363,8 +409,22 @@ async fn get_page(
         value.set_sensitive(true);
         request = request.header(AUTHORIZATION, value);
     }
+    let mut conditional = false;
+    if let Some(kept) = kept {
+        for (name, value) in [
+            (IF_NONE_MATCH, &kept.etag),
+            (IF_MODIFIED_SINCE, &kept.last_modified),
+        ] {
+            // A kept validator that is not a valid header value is not sent (it came from a
+            // header, so this does not happen unless the store was edited).
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                request = request.header(name, value);
+                conditional = true;
+            }
+        }
+    }
     let _permit = fetcher.host_permit(url).await;
-    tracing::info!(%url, %mirror_url, authenticated = token.is_some(), "fetching GitHub releases");
+    tracing::info!(%url, %mirror_url, authenticated = token.is_some(), conditional, "fetching GitHub releases");
     let mut response = request.send().await.map_err(|source| {
         fail(FetchError::Connect {
             url: url.to_owned(),
@@ -374,6 +434,10 @@ async fn get_page(
         })
     })?;
     let status = response.status();
+    if status == StatusCode::NOT_MODIFIED && conditional {
+        // A 304 has no body (RFC 9110, 15.4.5); nothing more is read.
+        return Ok(Page::NotModified);
+    }
     if !status.is_success() {
         return Err(fail(FetchError::Status {
             url: url.to_owned(),
@@ -382,11 +446,17 @@ async fn get_page(
             attempts: 1,
         }));
     }
-    let link = response
-        .headers()
-        .get(LINK)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let header = |headers: &HeaderMap, name: HeaderName| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let next_url = header(response.headers(), LINK)
+        .as_deref()
+        .and_then(next_link);
+    let etag = header(response.headers(), ETAG);
+    let last_modified = header(response.headers(), LAST_MODIFIED);
     let too_large = || {
         fail(FetchError::TooLarge {
             url: url.to_owned(),
@@ -429,7 +499,12 @@ async fn get_page(
             valid_up_to: error.utf8_error().valid_up_to(),
         })
     })?;
-    Ok((body, link))
+    Ok(Page::Modified(StoredFeed {
+        etag,
+        last_modified,
+        next_url,
+        body,
+    }))
 }
 
 #[cfg(test)]

@@ -22,9 +22,15 @@
 //! can be watched but not built. A page without any link is an error, never "nothing new".
 //! A listing's dates are not parsed: each candidate's `published_at` is the `Last-Modified`
 //! of the page that links it.
+//!
+//! `fuzzing` (hidden) holds the harness of the cargo-fuzz target in `fuzz/`, whose corpus
+//! replays as an ordinary test.
 
 // Feed errors carry the fetcher's error (both URLs); returned once per check.
 #![allow(clippy::result_large_err)]
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 use repack_core::{Candidate, Recipe};
 use repack_watch_common::dirs::{self, DEFAULT_DIRS, MAX_DIRS};

@@ -14,9 +14,15 @@
 //! - an empty feed is an error, not "nothing new";
 //! - a feed going backwards is [`WatchError::Backwards`] and fires nothing;
 //! - an HTML error page served with status 200 is an error;
-//! - for text feeds, CRLF line ends and a byte-order mark read exactly like the original.
+//! - for text feeds, CRLF line ends and a byte-order mark read exactly like the original;
+//! - with a [`MemoryFeedCache`] and a server that sends validators, a second check of an
+//!   unchanged feed asks conditionally for every document it kept, each is answered 304
+//!   and no body is read, and it finds exactly the candidates of the first; a feed changed
+//!   afterwards (new validators with the new body) is seen.
 
-use crate::{Freshness, WatchContext, WatchError, ensure_not_backwards, newest};
+use crate::{
+    Freshness, MemoryFeedCache, WatchContext, WatchError, candidates, ensure_not_backwards, newest,
+};
 use repack_core::{Arch, Checksum, Recipe, Sha256Digest};
 use repack_fetch::{FetchConfig, Fetcher};
 use repack_testkit::feed::{FeedServer, Reply};
@@ -78,6 +84,7 @@ pub async fn run(fixture: &dyn Fixture) {
     suite.empty_feed().await;
     suite.backwards_feed().await;
     suite.html_error_page().await;
+    suite.not_modified().await;
     if fixture.is_text() {
         suite.crlf_and_bom().await;
     }
@@ -296,6 +303,89 @@ impl Suite<'_> {
         );
     }
 
+    async fn not_modified(&self) {
+        let check = self.name("304 Not Modified");
+        let releases = x86(&["24.04", "24.04.1"]);
+        self.server.set_validators(true);
+        let watch = self.fixture.serve(self.server, &releases);
+        let recipe = recipe(self.fixture.kind(), &watch, "");
+        let cache = MemoryFeedCache::new();
+        let mut ctx = WatchContext::new(&recipe, self.fetcher);
+        ctx.feed_cache = Some(&cache);
+
+        let before = self.server.requests().len();
+        let first = passed(&check, candidates(&ctx).await);
+        let first_newest = passed(&check, newest(&ctx).await);
+        assert_eq!(first_newest.version, "24.04.1", "{check}");
+        let kept = cache.urls();
+        assert!(
+            !kept.is_empty(),
+            "{check}: nothing was kept from the first check"
+        );
+        let counts = cache.counts();
+
+        let second_start = self.server.requests().len();
+        let second = passed(&check, candidates(&ctx).await);
+        let second_newest = passed(&check, newest(&ctx).await);
+        let asked = self.server.requests().split_off(second_start);
+        assert!(!asked.is_empty(), "{check}: the second check asked nothing");
+        for request in &asked {
+            let url = self.server.url_of(request);
+            assert!(
+                kept.contains(&url),
+                "{check}: {url} was read by the second check but not by the first ({kept:?})"
+            );
+            assert!(
+                request.conditional() && request.not_modified() && request.body_bytes == 0,
+                "{check}: {url} had a kept copy but was not answered 304: {request:?}"
+            );
+        }
+        assert_eq!(
+            cache.counts().puts,
+            counts.puts,
+            "{check}: a 304 must not store anything"
+        );
+        assert_eq!(
+            cache.counts().revalidations - counts.revalidations,
+            asked.len(),
+            "{check}: every 304 confirms a kept copy"
+        );
+        assert_eq!(
+            second, first,
+            "{check}: a 304 must yield the same candidates"
+        );
+        assert_eq!(second_newest, first_newest, "{check}");
+        assert!(
+            self.server.requests()[before..second_start]
+                .iter()
+                .any(|request| request.status == 200 && request.body_bytes > 0),
+            "{check}: the first check read no body"
+        );
+
+        // A changed feed: new bodies, new entity tags; the kept copies must not hide it.
+        let changed = x86(&["24.04", "24.04.1", "24.04.2"]);
+        self.fixture.serve(self.server, &changed);
+        let third_start = self.server.requests().len();
+        let third = newest(&ctx).await;
+        self.server.set_validators(false);
+        let third = passed(&check, third);
+        assert_eq!(
+            third.version, "24.04.2",
+            "{check}: the changed feed was not seen"
+        );
+        assert_eq!(
+            third.checksum,
+            Checksum::Sha256(changed[2].sha256),
+            "{check}"
+        );
+        assert!(
+            self.server.requests()[third_start..]
+                .iter()
+                .any(|request| request.conditional() && request.status == 200),
+            "{check}: a changed document must come back whole with a 200"
+        );
+    }
+
     async fn crlf_and_bom(&self) {
         let releases = x86(&["24.04.9", "24.04.10"]);
         for (what, filter) in [
@@ -335,6 +425,11 @@ fn bom(body: &[u8]) -> Vec<u8> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     out.extend_from_slice(body);
     out
+}
+
+/// The value of a check that must pass, or a panic naming the check and the whole error.
+fn passed<T>(check: &str, result: Result<T, WatchError>) -> T {
+    result.unwrap_or_else(|error| panic!("{check}: {error} ({})", chain(&error)))
 }
 
 fn chain(error: &dyn std::error::Error) -> String {

@@ -5,7 +5,9 @@
 //! `candidates` function, one variant of [`KindConfig`], one arm in [`WatchConfig::parse`]
 //! and one in the [`Watcher`](crate::Watcher) implementation. Keys shared by every kind
 //! ([`SHARED_KEYS`]) are taken out of the table first, so each kind's `Config` can refuse
-//! everything it does not know.
+//! everything it does not know. One shared key goes back to a kind: `checksums` gets the
+//! `signature` template, because a version directory whose list is not signed yet is not
+//! ready and its walk falls back to the directory before.
 
 use crate::WatchError;
 use crate::policy::Policy;
@@ -101,7 +103,13 @@ impl WatchConfig {
             move |e: toml::de::Error| error(format!("of kind `{what}`: {}", message(&e)))
         };
         let kind = match kind {
-            "checksums" => KindConfig::Checksums(parse_kind(own).map_err(typed(kind))?),
+            "checksums" => {
+                let mut config: repack_watch_checksums::Config =
+                    parse_kind(own).map_err(typed(kind))?;
+                // A directory whose list is not signed yet is not ready (the kind's walk).
+                config.signature.clone_from(&policy.signature);
+                KindConfig::Checksums(config)
+            }
             "html-index" => KindConfig::HtmlIndex(parse_kind(own).map_err(typed(kind))?),
             "json" => KindConfig::Json(parse_kind(own).map_err(typed(kind))?),
             "yaml" => KindConfig::Yaml(parse_kind(own).map_err(typed(kind))?),

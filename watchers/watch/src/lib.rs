@@ -26,7 +26,8 @@
 //! for it).
 //!
 //! The `testing` feature adds the `compliance` module: the suite every kind's tests run against their
-//! own fixtures.
+//! own fixtures. `fuzzing` (hidden) holds the harness of the cargo-fuzz target in `fuzz/`
+//! (version ordering), whose corpus replays as an ordinary test.
 
 // Errors carry the fetcher's error (both URLs) and are returned once per check.
 #![allow(clippy::result_large_err)]
@@ -35,6 +36,8 @@
 pub mod compliance;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod policy;
 
 pub use config::{KINDS, KindConfig, SHARED_KEYS, WatchConfig};

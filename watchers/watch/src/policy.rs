@@ -155,25 +155,7 @@ impl Policy {
         let Some(template) = &self.signature else {
             return;
         };
-        let base = candidate
-            .checksum_url
-            .as_deref()
-            .unwrap_or(&candidate.iso_url);
-        let list = candidate
-            .checksum_url
-            .as_deref()
-            .and_then(|url| url::Url::parse(url).ok())
-            .and_then(|url| urls::file_name(&url))
-            .unwrap_or_default();
-        let vars = urls::Vars {
-            name: &candidate.iso_name,
-            version: &candidate.version,
-            list: &list,
-        };
-        candidate.signature_url = url::Url::parse(base)
-            .ok()
-            .and_then(|base| urls::resolve_template(&base, template, vars))
-            .map(String::from);
+        candidate.signature_url = urls::signature_url(template, candidate).map(String::from);
         if candidate.signature_url.is_none() {
             tracing::warn!(recipe = %candidate.recipe, template, "the signature template gives no URL for this release");
         }

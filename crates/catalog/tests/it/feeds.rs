@@ -1,5 +1,5 @@
 use crate::support::{self, fresh};
-use repack_catalog::{CheckOutcome, MAX_FEED_BODY_BYTES, SeenRelease};
+use repack_catalog::{CheckOutcome, FeedCopy, MAX_FEED_BODY_BYTES, SeenRelease};
 use repack_core::Sha256Digest;
 use repack_testkit::database::TestBackend;
 use time::macros::datetime;
@@ -7,11 +7,21 @@ use time::macros::datetime;
 repack_testkit::test_on_both_backends!(
     feed_copies_are_replaced_by_a_200_and_only_dated_by_a_304,
     feed_copies_without_validators_or_too_large_are_refused,
+    a_page_keeps_the_next_page_url_until_a_200_replaces_it,
     first_seen_stays_and_publish_times_are_kept,
     failing_since_marks_the_start_of_a_run_of_failures,
 );
 
 const URL: &str = "https://cdimage.debian.org/debian-cd/current-live/amd64/iso-hybrid/SHA256SUMS";
+
+/// A copy with an ETag (or none) and no next page.
+fn copy<'a>(etag: Option<&'a str>, body: &'a str) -> FeedCopy<'a> {
+    FeedCopy {
+        etag,
+        body,
+        ..FeedCopy::default()
+    }
+}
 
 async fn feed_copies_are_replaced_by_a_200_and_only_dated_by_a_304(backend: TestBackend) {
     let test = fresh(backend).await;
@@ -28,9 +38,12 @@ async fn feed_copies_are_replaced_by_a_200_and_only_dated_by_a_304(backend: Test
     catalog
         .store_feed_at(
             URL,
-            Some("\"a\""),
-            Some("Mon, 04 Nov 2024 10:00:00 GMT"),
-            "list a\n",
+            &FeedCopy {
+                etag: Some("\"a\""),
+                last_modified: Some("Mon, 04 Nov 2024 10:00:00 GMT"),
+                next_url: None,
+                body: "list a\n",
+            },
             t1,
         )
         .await
@@ -55,7 +68,7 @@ async fn feed_copies_are_replaced_by_a_200_and_only_dated_by_a_304(backend: Test
 
     // A 200 with a new body replaces everything, a missing Last-Modified included.
     catalog
-        .store_feed_at(URL, Some("\"b\""), None, "list b\n", t3)
+        .store_feed_at(URL, &copy(Some("\"b\""), "list b\n"), t3)
         .await
         .unwrap();
     let replaced = catalog.feed_state(URL).await.unwrap().unwrap();
@@ -70,7 +83,7 @@ async fn feed_copies_without_validators_or_too_large_are_refused(backend: TestBa
     let test = fresh(backend).await;
     let catalog = &test.catalog;
     let error = catalog
-        .store_feed(URL, None, None, "list\n")
+        .store_feed(URL, &copy(None, "list\n"))
         .await
         .unwrap_err();
     assert_eq!(error.kind(), "catalog-invalid-feed-state");
@@ -78,7 +91,7 @@ async fn feed_copies_without_validators_or_too_large_are_refused(backend: TestBa
 
     let huge = "a".repeat(MAX_FEED_BODY_BYTES + 1);
     let error = catalog
-        .store_feed(URL, Some("\"a\""), None, &huge)
+        .store_feed(URL, &copy(Some("\"a\""), &huge))
         .await
         .unwrap_err();
     assert_eq!(error.kind(), "catalog-invalid-feed-state");
@@ -87,10 +100,61 @@ async fn feed_copies_without_validators_or_too_large_are_refused(backend: TestBa
     // A large feed under the cap is kept whole.
     let large = "b".repeat(4 << 20);
     catalog
-        .store_feed(URL, Some("\"b\""), None, &large)
+        .store_feed(URL, &copy(Some("\"b\""), &large))
         .await
         .unwrap();
     assert_eq!(catalog.feed_state(URL).await.unwrap().unwrap().body, large);
+}
+
+async fn a_page_keeps_the_next_page_url_until_a_200_replaces_it(backend: TestBackend) {
+    let test = fresh(backend).await;
+    let catalog = &test.catalog;
+    let page = "https://api.github.com/repos/example-os/live-iso/releases?per_page=100";
+    let next = "https://api.github.com/repositories/1/releases?per_page=100&page=2";
+    let t1 = datetime!(2026-11-01 04:00 UTC);
+    catalog
+        .store_feed_at(
+            page,
+            &FeedCopy {
+                etag: Some("W/\"p1\""),
+                next_url: Some(next),
+                body: "[]",
+                ..FeedCopy::default()
+            },
+            t1,
+        )
+        .await
+        .unwrap();
+    let kept = catalog.feed_state(page).await.unwrap().unwrap();
+    assert_eq!(kept.next_url.as_deref(), Some(next));
+    assert_eq!(kept.etag.as_deref(), Some("W/\"p1\""));
+
+    // A 304 keeps the next page; a 200 for the last page clears it.
+    assert!(
+        catalog
+            .feed_revalidated_at(page, datetime!(2026-11-02 04:00 UTC))
+            .await
+            .unwrap()
+    );
+    let revalidated = catalog.feed_state(page).await.unwrap().unwrap();
+    assert_eq!(revalidated.next_url.as_deref(), Some(next));
+    catalog
+        .store_feed(page, &copy(Some("W/\"p2\""), "[]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog.feed_state(page).await.unwrap().unwrap().next_url,
+        None
+    );
+    // Documents that are not pages never have one.
+    catalog
+        .store_feed(URL, &copy(Some("\"a\""), "list\n"))
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog.feed_state(URL).await.unwrap().unwrap().next_url,
+        None
+    );
 }
 
 async fn first_seen_stays_and_publish_times_are_kept(backend: TestBackend) {

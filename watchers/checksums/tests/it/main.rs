@@ -3,7 +3,8 @@
 //!
 //! Modules:
 //! - `lists`: matching, versions, digests, URL resolution, snapshots of real-shaped lists.
-//! - `dirs`: walking Ubuntu's `releases/` index; a directory without a list is skipped.
+//! - `dirs`: walking Ubuntu's `releases/` index; a directory without its list or its list's
+//!   signature yet is not ready: reported, passed over, and the one before is read.
 //! - `refusals`: HTML with status 200, empty list, 404, malformed list, escaping names,
 //!   size cap, unusable settings.
 //! - `compliance`: the registry's compliance suite, flat list and directory walk.

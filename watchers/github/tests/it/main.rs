@@ -7,12 +7,15 @@
 //! - `token`: sent to the API's origin only, never printed.
 //! - `refusals`: rate limit, HTML with status 200, no releases, not a list, bad digest,
 //!   a never-ending `Link` chain.
+//! - `conditional`: pages kept in a feed cache are asked for with `If-None-Match`; a 304
+//!   reads no body and follows the kept next page; the token rule holds for kept pages.
 //! - `compliance`: the registry's compliance suite.
 
 // Test helpers hand the crates' errors back as they are (they carry URLs and causes).
 #![allow(clippy::result_large_err)]
 
 mod compliance;
+mod conditional;
 mod refusals;
 mod releases;
 mod token;

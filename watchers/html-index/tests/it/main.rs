@@ -7,6 +7,7 @@
 //! - `checksums`: a missing checksum file leaves its ISO out; one that does not list the
 //!   ISO is an error; `checksum = "none"` is explicit and cannot be built.
 //! - `never_panics`: property tests over arbitrary pages.
+//! - `corpus`: the fuzz target's committed corpus replayed through its harness.
 //! - `compliance`: the registry's compliance suite.
 
 // Test helpers hand the crates' errors back as they are (they carry URLs and causes).
@@ -14,6 +15,7 @@
 
 mod checksums;
 mod compliance;
+mod corpus;
 mod listings;
 mod never_panics;
 

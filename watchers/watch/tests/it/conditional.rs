@@ -176,6 +176,7 @@ async fn validators_are_only_replaced_by_a_200() {
         StoredFeed {
             etag: Some("\"a\"".to_owned()),
             last_modified: Some(MONDAY.to_owned()),
+            next_url: None,
             body: list("12.8.0", 'a'),
         }
     );
@@ -213,6 +214,7 @@ async fn validators_are_only_replaced_by_a_200() {
         StoredFeed {
             etag: Some("\"c\"".to_owned()),
             last_modified: Some(TUESDAY.to_owned()),
+            next_url: None,
             body: list("12.9.0", 'c'),
         }
     );

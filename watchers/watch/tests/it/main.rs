@@ -5,6 +5,7 @@
 //! Modules:
 //! - `conditional`: feed copies kept in a cache make every document request conditional; a
 //!   304 reads no body and yields the same candidates; publish times.
+//! - `corpus`: the version fuzz target's committed corpus replayed through its harness.
 //! - `config`: unknown kinds and keys fail at load time, naming the recipe file and key.
 //! - `newest`: the whole path over HTTP; errors that must never look like "nothing new";
 //!   signature location and pinned keys carried into the candidate.
@@ -18,6 +19,7 @@
 
 mod conditional;
 mod config;
+mod corpus;
 mod newest;
 mod pick;
 mod standin;
