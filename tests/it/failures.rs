@@ -20,17 +20,29 @@ async fn assert_check_failed(env: &Env, kind: &str) {
     let status = env.repack(&["status"]).await;
     assert_eq!(status.code, Some(3), "status exits 3 while a recipe fails");
     assert!(
-        status.stdout.contains("failing (1 in a row, last at "),
+        status.stdout.contains("(1 in a row, last at "),
         "{}",
         status.stdout
     );
     // --json: the error is structured and its time is RFC 3339 UTC.
     let json = env.repack(&["status", "--json"]).await;
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    let last_error = &json["debian-live"]["last_error"];
+    let row = status_row(&json, "debian-live");
+    assert_eq!(row["state"], "failing");
+    let last_error = &row["check"]["last_error"];
     assert_eq!(last_error["kind"], kind);
     assert_rfc3339_utc(&last_error["at"]);
-    assert_rfc3339_utc(&json["debian-live"]["last_check"]);
+    assert_rfc3339_utc(&row["check"]["last_check_at"]);
+    assert_rfc3339_utc(&row["check"]["failing_since"]);
+}
+
+/// The row of `recipe` in `repack status --json`'s array.
+pub fn status_row<'a>(json: &'a serde_json::Value, recipe: &str) -> &'a serde_json::Value {
+    json.as_array()
+        .expect("status --json prints an array")
+        .iter()
+        .find(|row| row["recipe"] == recipe)
+        .unwrap_or_else(|| panic!("no row for {recipe} in {json}"))
 }
 
 /// Serves `iso` as the newest release; the run must fail with `kind`, mention every needle

@@ -13,6 +13,9 @@
 //! - `side_files`: a boot family's own files beside the image are published and listed.
 //! - `trust`: signatures over the list and over the ISO, made by throwaway keys, are
 //!   checked against the pinned key; failures name the signature and publish nothing.
+//! - `serve`: `repack serve` beside `repack worker`: a signed webhook queues a build, which
+//!   the server then serves (menu, files with Range, status page); `status --check-links`.
+//! - `status_page`: the status page rendered by headless Chromium (current, failing, stale).
 //! - `worker`: `repack worker` builds a job queued in the database and stops on SIGTERM.
 //! - `zisofs`: zisofs-compressed files are published decoded or refused, never raw.
 //! - `watch`: `repack watch` reports new, current and failing recipes against the catalogue
@@ -23,7 +26,9 @@ mod failures;
 mod recipes;
 mod resume;
 mod run;
+mod serve;
 mod side_files;
+mod status_page;
 mod trust;
 mod watch;
 mod worker;

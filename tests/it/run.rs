@@ -185,14 +185,16 @@ async fn publishes_a_release_then_a_second_run_changes_nothing() {
     let status = env.repack(&["status", "--json"]).await;
     status.assert_success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(
-        status["debian-live"]["current"][0]["tag"],
-        current.tag.as_str()
-    );
-    assert_eq!(status["debian-live"]["consecutive_failures"], 0);
-    crate::failures::assert_rfc3339_utc(&status["debian-live"]["current"][0]["published_at"]);
-    crate::failures::assert_rfc3339_utc(&status["debian-live"]["last_check"]);
-    crate::failures::assert_rfc3339_utc(&status["debian-live"]["last_success"]);
+    let row = crate::failures::status_row(&status, "debian-live");
+    assert_eq!(row["state"], "current");
+    assert_eq!(row["published"][0]["tag"], current.tag.as_str());
+    assert_eq!(row["upstream"]["version"], "12.10.0");
+    assert_eq!(row["check"]["consecutive_failures"], 0);
+    let download: u64 = current.manifest.files.iter().map(|file| file.size).sum();
+    assert_eq!(row["published"][0]["download_bytes"], download);
+    crate::failures::assert_rfc3339_utc(&row["published"][0]["live_since"]);
+    crate::failures::assert_rfc3339_utc(&row["check"]["last_check_at"]);
+    crate::failures::assert_rfc3339_utc(&row["check"]["last_success_at"]);
 }
 
 /// The upstream initrd's bytes are untouched; after zero padding to a 4 KiB boundary comes

@@ -218,7 +218,7 @@ async fn a_list_changed_after_signing_is_refused_naming_the_signature() {
     setup.env.assert_nothing_published().await;
     let status = setup.env.repack(&["status", "--json"]).await;
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let kind = status["debian-live"]["last_error"]["kind"]
+    let kind = crate::failures::status_row(&status, "debian-live")["check"]["last_error"]["kind"]
         .as_str()
         .unwrap();
     assert!(kind.starts_with("signature-"), "{kind}");

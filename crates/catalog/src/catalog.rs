@@ -3,6 +3,7 @@
 
 use crate::backend::Database;
 use crate::record::{BuildRecord, CheckFailure, CheckOutcome, CheckRecord, NewBuild};
+use crate::totals::published_bytes;
 use crate::{CatalogError, timestamp};
 use repack_core::{Arch, BuildKey, Manifest, Sha256Digest};
 use time::OffsetDateTime;
@@ -89,8 +90,9 @@ impl Catalog {
 
         let inserted = sqlx::query(
             "INSERT INTO builds (id, iso_sha256, recipe_hash, format_version, recipe, arch, \
-                                 version, tag, location, manifest, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                                 version, tag, location, manifest, created_at, iso_bytes, \
+                                 published_bytes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&id)
@@ -104,6 +106,8 @@ impl Catalog {
         .bind(&build.location)
         .bind(&manifest)
         .bind(&created_at)
+        .bind(i64::try_from(build.manifest.source.size).unwrap_or(i64::MAX))
+        .bind(i64::try_from(published_bytes(&build.manifest)).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await
         .map_err(CatalogError::database(format!(

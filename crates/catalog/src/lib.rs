@@ -13,7 +13,8 @@
 //!
 //! Politeness and freshness: [`Catalog::store_feed`] / [`Catalog::feed_state`] keep the copy
 //! of each feed document a watcher read (body and validators of its last 200, by URL, with
-//! the time of its last good check), so the next check can be a conditional request; and
+//! the time of its last good check and, for a page of a paginated API, the next page's
+//! URL), so the next check can be a conditional request; and
 //! [`Catalog::record_release_seen`] notes the newest release each check found, with the
 //! upstream's publish time beside the time repack first saw it.
 //!
@@ -37,12 +38,14 @@ mod error;
 mod feeds;
 mod record;
 pub mod timestamp;
+mod totals;
 
 pub use backend::{Backend, Database};
 pub use catalog::Catalog;
 pub use error::CatalogError;
 pub use feeds::MAX_FEED_BODY_BYTES;
 pub use record::{
-    BuildRecord, CheckFailure, CheckOutcome, CheckRecord, FeedState, NewBuild, ReleaseSeen,
-    SeenRelease,
+    BuildRecord, CheckFailure, CheckOutcome, CheckRecord, FeedCopy, FeedState, NewBuild,
+    ReleaseSeen, SeenRelease,
 };
+pub use totals::RecipeTotals;

@@ -52,6 +52,16 @@ pub enum Command {
         #[arg(long, default_value_t = 300)]
         grace_seconds: u64,
     },
+    /// Serve the status page, webhooks (which queue builds for `repack worker`), menus, the
+    /// published files, /healthz, /metrics and a read-only JSON API over HTTP, until SIGTERM.
+    ///
+    /// Prints `listening on http://ADDRESS` on standard output once it accepts connections.
+    Serve {
+        /// Address to listen on (default: `[server] listen`, else 0.0.0.0:8080; port 0 picks a
+        /// free one).
+        #[arg(long, value_name = "ADDRESS")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Show what is new upstream for recipes, against what is published; build nothing.
     ///
     /// Per recipe: the newest upstream release (version, ISO URL, publish time), the
@@ -64,11 +74,17 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Show the current build and the last upstream check of every recipe.
+    /// Show every recipe: upstream and published version, live since, failing since and why,
+    /// download size, RAM needed. Exits with 3 when a recipe is failing (or, with
+    /// --check-links, a published file is gone).
     Status {
-        /// Print JSON instead of a table.
+        /// Print JSON (the array `GET /api/v1/status` returns) instead of text.
         #[arg(long)]
         json: bool,
+        /// Also request every published file of the current builds (HEAD) and report the
+        /// ones that are gone.
+        #[arg(long)]
+        check_links: bool,
     },
     /// Inspect an ISO image.
     #[command(subcommand)]

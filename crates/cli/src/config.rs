@@ -13,7 +13,16 @@
 //! [[mirror]]                                      # fetch from a local mirror instead
 //! from = "https://cdimage.debian.org/"
 //! to = "http://mirror.lan/debian-cd/"
+//!
+//! [server]                                        # repack serve
+//! listen = "0.0.0.0:8080"
+//! stale_after_hours = 48                          # no good check for this long: stale
+//! github_secret_file = "/run/secrets/github-webhook"   # or REPACK_GITHUB_WEBHOOK_SECRET
+//! gitlab_token_file = "/run/secrets/gitlab-webhook"    # or REPACK_GITLAB_WEBHOOK_TOKEN
+//! forgejo_secret_file = "/run/secrets/forgejo-webhook" # or REPACK_FORGEJO_WEBHOOK_SECRET
 //! ```
+//! Webhook secrets are never written in this file itself: only the path of a file holding
+//! one, or the environment variable.
 //! Every key is optional; unknown keys are errors. Environment variables (see
 //! [`crate::env_vars`]) override the file.
 
@@ -21,6 +30,7 @@ use crate::env_vars;
 use anyhow::{Context, Result, bail};
 use repack_core::MirrorRewrite;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The file as written; every key optional.
@@ -37,7 +47,35 @@ struct ConfigFile {
     fetch_retries: Option<u32>,
     #[serde(default)]
     mirror: Vec<MirrorRewrite>,
+    #[serde(default)]
+    server: ServerFile,
 }
+
+/// The `[server]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerFile {
+    listen: Option<SocketAddr>,
+    stale_after_hours: Option<u32>,
+    github_secret_file: Option<PathBuf>,
+    gitlab_token_file: Option<PathBuf>,
+    forgejo_secret_file: Option<PathBuf>,
+}
+
+/// Settings of `repack serve` (and the staleness `repack status` reports).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// A recipe without a good check for this long is reported stale.
+    pub stale_after: time::Duration,
+    /// Files holding the webhook secrets; each environment variable takes precedence.
+    pub github_secret_file: Option<PathBuf>,
+    pub gitlab_token_file: Option<PathBuf>,
+    pub forgejo_secret_file: Option<PathBuf>,
+}
+
+/// `repack serve`'s default address: every interface, port 8080.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 
 /// The effective configuration.
 #[derive(Debug, Clone)]
@@ -53,6 +91,7 @@ pub struct Config {
     pub mirrors: Vec<MirrorRewrite>,
     /// How often a failed download is retried (resuming) before the run fails.
     pub fetch_retries: u32,
+    pub server: ServerConfig,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -144,7 +183,31 @@ impl Config {
             })?,
             None => file.fetch_retries.unwrap_or(5),
         };
+        let listen = match env(env_vars::REPACK_LISTEN) {
+            Some(text) => text.trim().parse().with_context(|| {
+                format!(
+                    "{} must be an address like 0.0.0.0:8080, got `{text}`",
+                    env_vars::REPACK_LISTEN
+                )
+            })?,
+            None => file
+                .server
+                .listen
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address")),
+        };
+        let stale_hours = file.server.stale_after_hours.unwrap_or(48);
+        if stale_hours == 0 {
+            bail!("[server] stale_after_hours must be at least 1");
+        }
+        let server = ServerConfig {
+            listen,
+            stale_after: time::Duration::hours(i64::from(stale_hours)),
+            github_secret_file: file.server.github_secret_file,
+            gitlab_token_file: file.server.gitlab_token_file,
+            forgejo_secret_file: file.server.forgejo_secret_file,
+        };
         Ok(Config {
+            server,
             fetch_retries,
             data_dir,
             database_url,
@@ -219,6 +282,31 @@ to = "http://b/"
     #[test]
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<ConfigFile>("datadir = \"x\"").is_err());
+        assert!(toml::from_str::<ConfigFile>("[server]\ngithub_secret = \"x\"").is_err());
+    }
+
+    #[test]
+    fn server_settings_come_from_the_file_and_the_environment() {
+        let file: ConfigFile = toml::from_str(
+            "[server]\nlisten = \"127.0.0.1:9000\"\nstale_after_hours = 6\n\
+             github_secret_file = \"/run/secrets/gh\"\n",
+        )
+        .unwrap();
+        let config = Config::resolve(file, None, &env_from(&[])).unwrap();
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.server.stale_after, time::Duration::hours(6));
+        assert_eq!(
+            config.server.github_secret_file,
+            Some(PathBuf::from("/run/secrets/gh"))
+        );
+        let config = Config::resolve(
+            ConfigFile::default(),
+            None,
+            &env_from(&[("REPACK_LISTEN", "[::1]:8081")]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen.to_string(), "[::1]:8081");
+        assert_eq!(config.server.stale_after, time::Duration::hours(48));
     }
 
     #[test]

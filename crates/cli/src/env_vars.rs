@@ -28,3 +28,11 @@ pub const REPACK_LOG_FORMAT: &str = "REPACK_LOG_FORMAT";
 /// GitHub API token for recipes of kind `github` (optional; raises the API's rate limit).
 /// Sent to the GitHub API only, never logged.
 pub const REPACK_GITHUB_TOKEN: &str = "REPACK_GITHUB_TOKEN";
+/// Address `repack serve` listens on, e.g. `0.0.0.0:8080`.
+pub const REPACK_LISTEN: &str = "REPACK_LISTEN";
+/// The secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`). Never logged.
+pub const REPACK_GITHUB_WEBHOOK_SECRET: &str = "REPACK_GITHUB_WEBHOOK_SECRET";
+/// The token GitLab sends with webhook deliveries (`X-Gitlab-Token`). Never logged.
+pub const REPACK_GITLAB_WEBHOOK_TOKEN: &str = "REPACK_GITLAB_WEBHOOK_TOKEN";
+/// The secret Forgejo or Gitea signs webhook deliveries with. Never logged.
+pub const REPACK_FORGEJO_WEBHOOK_SECRET: &str = "REPACK_FORGEJO_WEBHOOK_SECRET";

@@ -75,6 +75,21 @@ pub fn recipe_files(dirs: &[PathBuf]) -> Result<std::collections::BTreeMap<Strin
     Ok(files)
 }
 
+/// Every recipe of the recipe directories that loads, sorted by id; one that does not load is
+/// logged with its error and left out (the others still run).
+pub fn recipes(config: &Config) -> Result<Vec<Recipe>> {
+    let mut recipes = Vec::new();
+    for id in recipe_files(&config.recipe_dirs)?.into_keys() {
+        match Recipe::find(&id, &config.recipe_dirs) {
+            Ok(recipe) => recipes.push(recipe),
+            Err(error) => {
+                tracing::error!(recipe = %id, %error, "recipe left out: it does not load")
+            }
+        }
+    }
+    Ok(recipes)
+}
+
 /// Opens (creating when needed) the catalogue the configuration names.
 pub async fn open_catalog(config: &Config) -> Result<Catalog> {
     if config.database_url.starts_with("sqlite:") {

@@ -44,6 +44,11 @@ pub struct Recipe {
     /// Extra kernel arguments appended after the family's own.
     #[serde(default)]
     pub kernel_args: Vec<String>,
+    /// Forge repositories whose webhooks (`repack serve`) trigger a build of this recipe, as
+    /// `<forge>:<path>` with forge `github`, `gitlab` or `forgejo` (e.g.
+    /// `gitlab:archlinux/releng`). A `github` watcher's own repository needs no entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<String>,
     /// Where releases appear; parsed and checked by `repack-watch`.
     pub watch: WatchTable,
     pub iso: IsoPaths,

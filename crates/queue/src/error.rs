@@ -29,6 +29,11 @@ pub enum QueueError {
         reason: String,
     },
 
+    /// Occurs when a webhook delivery's source or id is empty or too long. Nothing was
+    /// enqueued.
+    #[error("refusing a webhook delivery: {reason}; nothing was enqueued")]
+    InvalidDelivery { reason: String },
+
     /// Occurs when a worker renews, completes, fails or releases a job it no longer holds: its
     /// lease expired and the job was re-queued (and perhaps claimed by another worker). What
     /// this worker tried to record was not recorded.
@@ -68,6 +73,7 @@ impl QueueError {
         match self {
             QueueError::Database { .. } => "queue-database",
             QueueError::InvalidJob { .. } => "queue-invalid-job",
+            QueueError::InvalidDelivery { .. } => "queue-invalid-delivery",
             QueueError::LeaseLost { .. } => "queue-lease-lost",
             QueueError::InvalidSchedule { .. } => "queue-invalid-schedule",
             QueueError::CorruptRow { .. } => "queue-corrupt-row",

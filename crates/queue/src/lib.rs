@@ -24,19 +24,23 @@
 //! does, and reads no configuration or environment.
 
 mod backoff;
+mod delivery;
 mod error;
 mod job;
 mod kind;
 mod queue;
 mod record;
 mod schedule;
+mod stats;
 mod worker;
 
 pub use backoff::Backoff;
+pub use delivery::{Delivered, MAX_DELIVERY_ID};
 pub use error::QueueError;
 pub use job::{Job, JobContext, JobError};
 pub use kind::{JobKind, Reason};
 pub use queue::{FailOutcome, LEASE_EXPIRED, Queue};
 pub use record::{Claim, Enqueued, JobFailure, JobId, JobRecord, JobState, Lease, NewJob};
 pub use schedule::{Schedule, Scheduler};
+pub use stats::{DurationHistogram, JobCount, MAX_BUCKETS};
 pub use worker::{Worker, WorkerConfig, WorkerReport};

@@ -52,7 +52,7 @@ pub enum FailOutcome {
 /// The job queue in the catalogue's database. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Queue {
-    db: Database,
+    pub(crate) db: Database,
     /// The claim statement for this backend and this build's job kinds.
     claim_sql: Arc<str>,
 }
@@ -210,16 +210,17 @@ impl Queue {
 
     /// Marks the job of `claim` succeeded.
     pub async fn complete(&self, claim: &Claim) -> Result<(), QueueError> {
-        let now = timestamp::format(timestamp::now());
+        let now = timestamp::now();
         let done = sqlx::query(
             "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, \
-                 updated_at = $1 \
+                 updated_at = $1, last_run_ms = $5 \
              WHERE id = $2 AND state = 'running' AND lease_owner = $3 AND attempts = $4",
         )
-        .bind(&now)
+        .bind(timestamp::format(now))
         .bind(claim.job.id.0)
         .bind(&claim.owner)
         .bind(i64::from(claim.job.attempts))
+        .bind(run_ms(claim, now))
         .execute(self.db.pool())
         .await
         .map_err(self.db_error(&format!("mark {} succeeded", describe(claim))))?
@@ -245,7 +246,8 @@ impl Queue {
                  state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
                  run_at = CASE WHEN attempts >= max_attempts THEN run_at ELSE $1 END, \
                  lease_owner = NULL, lease_expires_at = NULL, \
-                 last_error_kind = $2, last_error_message = $3, updated_at = $4 \
+                 last_error_kind = $2, last_error_message = $3, updated_at = $4, \
+                 last_run_ms = $8 \
              WHERE id = $5 AND state = 'running' AND lease_owner = $6 AND attempts = $7 \
              RETURNING state",
         )
@@ -256,6 +258,7 @@ impl Queue {
         .bind(claim.job.id.0)
         .bind(&claim.owner)
         .bind(i64::from(claim.job.attempts))
+        .bind(run_ms(claim, now))
         .fetch_optional(self.db.pool())
         .await
         .map_err(self.db_error(&format!(
@@ -359,7 +362,7 @@ impl Queue {
     }
 
     /// Wraps a database error with the URL and what was being done.
-    fn db_error(&self, action: &str) -> impl FnOnce(sqlx::Error) -> QueueError {
+    pub(crate) fn db_error(&self, action: &str) -> impl FnOnce(sqlx::Error) -> QueueError {
         let url = self.db.url().to_owned();
         let action = action.to_owned();
         move |source| QueueError::Database {
@@ -371,7 +374,7 @@ impl Queue {
 }
 
 /// Checks a job before anything is written.
-fn validate(job: &NewJob) -> Result<(), QueueError> {
+pub(crate) fn validate(job: &NewJob) -> Result<(), QueueError> {
     let fail = |reason: &str| QueueError::InvalidJob {
         kind: job.kind,
         recipe: job.recipe.clone(),
@@ -387,6 +390,11 @@ fn validate(job: &NewJob) -> Result<(), QueueError> {
         return Err(fail("max_attempts is 0: the job could never run"));
     }
     Ok(())
+}
+
+/// Milliseconds since `claim` was taken (a claim sets `updated_at`), for `last_run_ms`.
+fn run_ms(claim: &Claim, now: OffsetDateTime) -> i64 {
+    i64::try_from((now - claim.job.updated_at).whole_milliseconds().max(0)).unwrap_or(i64::MAX)
 }
 
 fn describe(claim: &Claim) -> String {

@@ -30,6 +30,14 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in a job's life order.
+    pub const ALL: &'static [JobState] = &[
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+    ];
+
     /// The stored name (`jobs.state`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,14 +49,10 @@ impl JobState {
     }
 
     pub fn parse(name: &str) -> Option<JobState> {
-        [
-            JobState::Queued,
-            JobState::Running,
-            JobState::Succeeded,
-            JobState::Failed,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == name)
+        JobState::ALL
+            .iter()
+            .copied()
+            .find(|state| state.as_str() == name)
     }
 
     /// Queued or running: the states in which a job holds its dedupe key.

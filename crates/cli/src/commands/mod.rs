@@ -5,9 +5,10 @@ pub mod iso;
 mod menu;
 pub mod recipes;
 mod run;
+mod serve;
 mod status;
 mod watch;
-mod worker;
+pub(crate) mod worker;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
@@ -44,7 +45,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                     }
                     Command::Watch(args) => watch::watch(&config, args).await,
                     Command::Menu { output } => menu::menu(&config, output.as_deref()).await,
-                    Command::Status { json } => status::status(&config, json).await,
+                    Command::Status { json, check_links } => {
+                        status::status(&config, json, check_links).await
+                    }
+                    Command::Serve { listen } => serve::serve(&config, listen).await,
                     Command::Iso(_) | Command::Initrd(_) | Command::Recipes(_) => {
                         unreachable!("handled above")
                     }

@@ -1,115 +1,200 @@
-//! `repack status`: the current build and the last upstream check of every recipe.
+//! `repack status`: one row per recipe — upstream version, published version, live since,
+//! failing since and why, download size, RAM needed — the rows of the status page
+//! (`repack_server::status`), in the terminal or as `--json` (the same array
+//! `GET /api/v1/status` returns; every time RFC 3339 UTC).
 //!
-//! `--json` prints every time as RFC 3339 in UTC (`2026-12-03T07:46:04.047216Z`), the form
-//! JSON consumers parse; the human output may be friendlier.
+//! `--check-links` also requests every published file of the current builds (HEAD, at most
+//! [`LINK_CHECKS_AT_ONCE`] at a time) and reports each one that is gone or unreachable.
+//! Exit code: 0; 3 when a recipe is failing or a file is missing.
 
 use crate::config::Config;
-use anyhow::Result;
+use crate::services::recipes;
+use anyhow::{Context, Result};
+use futures_util::StreamExt;
+use repack_server::page::size;
+use repack_server::status::{self, RecipeStatus, State};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::time::Duration;
 use time::OffsetDateTime;
 
-#[derive(Serialize, Default)]
-struct RecipeStatus {
-    current: Vec<CurrentBuild>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    last_check: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    last_success: Option<OffsetDateTime>,
-    last_error: Option<LastError>,
-    consecutive_failures: u32,
+/// Files requested at the same time by `--check-links`.
+pub const LINK_CHECKS_AT_ONCE: usize = 8;
+
+/// How long one link check may take.
+const LINK_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Exit code when a recipe is failing or a published file is gone.
+const EXIT_UNHEALTHY: u8 = 3;
+
+/// A published file that did not answer 200.
+#[derive(Debug, Serialize)]
+struct BrokenLink {
+    recipe: String,
+    url: String,
+    /// The HTTP status, when there was an answer.
+    status: Option<u16>,
+    error: String,
 }
 
 #[derive(Serialize)]
-struct CurrentBuild {
-    arch: String,
-    version: String,
-    tag: String,
-    location: String,
-    /// When this build was published (and became current).
-    #[serde(with = "time::serde::rfc3339")]
-    published_at: OffsetDateTime,
+struct WithLinks<'a> {
+    recipes: &'a [RecipeStatus],
+    broken_links: &'a [BrokenLink],
 }
 
-#[derive(Serialize)]
-struct LastError {
-    kind: String,
-    #[serde(with = "time::serde::rfc3339")]
-    at: OffsetDateTime,
-    message: String,
-}
-
-pub async fn status(config: &Config, json: bool) -> Result<ExitCode> {
+pub async fn status(config: &Config, json: bool, check_links: bool) -> Result<ExitCode> {
+    let known: Vec<status::KnownRecipe> = recipes(config)?
+        .into_iter()
+        .map(|recipe| status::KnownRecipe {
+            id: recipe.id,
+            name: recipe.name,
+        })
+        .collect();
     let catalog = super::open_catalog(config).await?;
-    let builds = catalog.current_builds().await?;
-    let checks = catalog.checks().await?;
+    let rows = status::collect(
+        &catalog,
+        &known,
+        &config.public_url,
+        OffsetDateTime::now_utc(),
+        config.server.stale_after,
+    )
+    .await;
     catalog.close().await;
-    let mut recipes: BTreeMap<String, RecipeStatus> = BTreeMap::new();
-    for build in builds {
-        recipes
-            .entry(build.recipe.clone())
-            .or_default()
-            .current
-            .push(CurrentBuild {
-                arch: build.arch.to_string(),
-                version: build.version,
-                tag: build.tag,
-                location: build.location,
-                published_at: build.created_at,
-            });
-    }
-    let mut failing = false;
-    for check in checks {
-        let status = recipes.entry(check.recipe.clone()).or_default();
-        status.last_check = Some(check.last_check_at);
-        status.last_success = check.last_success_at;
-        status.consecutive_failures = check.consecutive_failures;
-        if check.is_failing() {
-            failing = true;
-        }
-        status.last_error = check.last_error.map(|error| LastError {
-            kind: error.kind,
-            at: error.at,
-            message: error.message,
-        });
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&recipes)?);
+    let rows = rows.context("cannot read the catalogue")?;
+    let broken = if check_links {
+        Some(check(&rows).await?)
     } else {
-        for (recipe, status) in &recipes {
-            let current = status
-                .current
+        None
+    };
+
+    if json {
+        let text = match &broken {
+            None => serde_json::to_string_pretty(&rows)?,
+            Some(broken) => serde_json::to_string_pretty(&WithLinks {
+                recipes: &rows,
+                broken_links: broken,
+            })?,
+        };
+        println!("{text}");
+    } else {
+        print_rows(&rows);
+        if let Some(broken) = &broken {
+            let files: usize = rows
                 .iter()
-                .map(|build| format!("{} {} ({})", build.arch, build.version, build.tag))
-                .collect::<Vec<_>>()
-                .join(", ");
-            println!(
-                "{recipe}: {}",
-                if current.is_empty() {
-                    "nothing published"
-                } else {
-                    &current
-                }
-            );
-            if let Some(error) = &status.last_error
-                && status.consecutive_failures > 0
-            {
-                println!(
-                    "  failing ({} in a row, last at {}): {}: {}",
-                    status.consecutive_failures,
-                    friendly_time(error.at),
-                    error.kind,
-                    error.message
-                );
+                .flat_map(|row| &row.published)
+                .map(|build| build.files.len())
+                .sum();
+            println!("links: {} of {files} published files missing", broken.len());
+            for link in broken {
+                println!("  {}: {} ({})", link.recipe, link.url, link.error);
             }
         }
     }
-    Ok(if failing {
-        ExitCode::from(3)
+    let failing = rows.iter().any(|row| row.state == State::Failing);
+    let missing = broken.is_some_and(|broken| !broken.is_empty());
+    Ok(if failing || missing {
+        ExitCode::from(EXIT_UNHEALTHY)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_rows(rows: &[RecipeStatus]) {
+    for row in rows {
+        let upstream = row
+            .upstream
+            .as_ref()
+            .map_or("?".to_owned(), |upstream| upstream.version.clone());
+        println!(
+            "{} [{}] upstream {upstream}",
+            row.recipe,
+            row.state.as_str()
+        );
+        if row.published.is_empty() {
+            println!("  nothing published");
+        }
+        for build in &row.published {
+            println!(
+                "  {} {} ({}), live since {}, download {}, RAM {} MiB",
+                build.arch,
+                build.version,
+                build.tag,
+                friendly_time(build.live_since),
+                size(build.download_bytes),
+                build.ram_mib
+            );
+        }
+        if let Some(check) = &row.check
+            && check.consecutive_failures > 0
+            && let Some(error) = &check.last_error
+        {
+            println!(
+                "  failing since {} ({} in a row, last at {}): {}: {}",
+                friendly_time(check.failing_since.unwrap_or(error.at)),
+                check.consecutive_failures,
+                friendly_time(error.at),
+                error.kind,
+                error.message
+            );
+        } else if row.state == State::Stale {
+            let last = row
+                .check
+                .as_ref()
+                .and_then(|check| check.last_success_at)
+                .map_or("never".to_owned(), friendly_time);
+            println!("  stale: last good check {last}");
+        }
+    }
+}
+
+/// HEADs every file of every current build; returns the ones that did not answer 200.
+async fn check(rows: &[RecipeStatus]) -> Result<Vec<BrokenLink>> {
+    let client = reqwest::Client::builder()
+        .user_agent(concat!(
+            "repack/",
+            env!("CARGO_PKG_VERSION"),
+            " (link check)"
+        ))
+        .timeout(LINK_TIMEOUT)
+        .build()
+        .context("cannot set up the HTTP client")?;
+    let links: Vec<(&str, &str)> = rows
+        .iter()
+        .flat_map(|row| {
+            row.published.iter().flat_map(move |build| {
+                build
+                    .files
+                    .iter()
+                    .map(move |file| (row.recipe.as_str(), file.url.as_str()))
+            })
+        })
+        .collect();
+    let results = futures_util::stream::iter(links)
+        .map(|(recipe, url)| {
+            let client = client.clone();
+            async move {
+                let outcome = client.head(url).send().await;
+                let (status, error) = match outcome {
+                    Ok(response) if response.status().is_success() => return None,
+                    Ok(response) => (
+                        Some(response.status().as_u16()),
+                        format!("HTTP {}", response.status()),
+                    ),
+                    Err(error) => (None, error.without_url().to_string()),
+                };
+                Some(BrokenLink {
+                    recipe: recipe.to_owned(),
+                    url: url.to_owned(),
+                    status,
+                    error,
+                })
+            }
+        })
+        .buffered(LINK_CHECKS_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// `2026-12-03 07:46:04 UTC`: a time for people reading a terminal.

@@ -6,7 +6,6 @@
 use crate::config::Config;
 use crate::services::{BuildJobs, Services};
 use anyhow::{Context, Result};
-use repack_core::Recipe;
 use repack_queue::{Schedule, Scheduler, Worker, WorkerConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,18 +21,11 @@ pub async fn worker(config: &Config, slots: usize, grace: Duration) -> Result<Ex
     let queue = services.queue();
 
     let mut schedules = Vec::new();
-    for id in crate::services::recipe_files(&config.recipe_dirs)?.into_keys() {
-        let recipe = match Recipe::find(&id, &config.recipe_dirs) {
-            Ok(recipe) => recipe,
-            Err(error) => {
-                tracing::error!(recipe = %id, %error, "recipe not scheduled: it does not load");
-                continue;
-            }
-        };
+    for recipe in crate::services::recipes(config)? {
         match Schedule::new(&recipe.id, &recipe.schedule, None, CRON_JITTER) {
             Ok(schedule) => schedules.push(schedule),
             Err(error) => {
-                tracing::error!(recipe = %id, %error, "recipe not scheduled: bad schedule")
+                tracing::error!(recipe = %recipe.id, %error, "recipe not scheduled: bad schedule")
             }
         }
     }
@@ -76,7 +68,7 @@ pub async fn worker(config: &Config, slots: usize, grace: Duration) -> Result<Ex
 }
 
 /// Cancels `shutdown` on the first SIGTERM or SIGINT.
-async fn stop_on_signal(shutdown: CancellationToken) {
+pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
