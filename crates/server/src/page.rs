@@ -1,5 +1,6 @@
-//! The status page at `/`: one table row per recipe, plain HTML with inline CSS, readable
-//! without JavaScript and in a text browser. Every value from the catalogue is escaped.
+//! The status page at `/`: one table row per recipe, worst first (failing, stale, behind,
+//! current, unpublished; then by id), plain HTML with inline CSS, readable without JavaScript
+//! and in a text browser. Every value from the catalogue is escaped.
 
 use crate::status::{RecipeStatus, State};
 use std::fmt::Write;
@@ -40,7 +41,9 @@ pub fn render(rows: &[RecipeStatus], now: OffsetDateTime) -> String {
         "<th>Published</th><th>Live since</th><th>Download</th><th>RAM</th>",
         "<th>Files</th></tr></thead>\n<tbody>\n",
     ));
-    for row in rows {
+    let mut ordered: Vec<&RecipeStatus> = rows.iter().collect();
+    ordered.sort_by_key(|row| (rank(row.state), &row.recipe));
+    for row in ordered {
         write_row(&mut html, row);
     }
     html.push_str("</tbody>\n</table>\n</body>\n</html>\n");
@@ -80,12 +83,18 @@ fn write_row(html: &mut String, row: &RecipeStatus) {
     html.push_str("</td>");
     match &row.upstream {
         Some(upstream) => {
-            let _ = write!(
-                html,
-                "<td><a href=\"{}\">{}</a>",
-                escape(&upstream.iso_url),
-                escape(&upstream.version)
-            );
+            // Only web links: a feed could name any scheme.
+            let url = &upstream.iso_url;
+            if url.starts_with("https://") || url.starts_with("http://") {
+                let _ = write!(
+                    html,
+                    "<td><a href=\"{}\">{}</a>",
+                    escape(url),
+                    escape(&upstream.version)
+                );
+            } else {
+                let _ = write!(html, "<td>{}", escape(&upstream.version));
+            }
             if let Some(at) = upstream.published_at {
                 let _ = write!(html, "<br><small>released {}</small>", when(at));
             }
@@ -129,6 +138,17 @@ fn write_row(html: &mut String, row: &RecipeStatus) {
         );
     }
     html.push_str("</tr>\n");
+}
+
+/// Where a state sorts on the page: what needs an operator first.
+fn rank(state: State) -> u8 {
+    match state {
+        State::Failing => 0,
+        State::Stale => 1,
+        State::Behind => 2,
+        State::Current => 3,
+        State::Unpublished => 4,
+    }
 }
 
 /// `2026-12-03 07:46 UTC`.

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 /// missed days mean the schedule or the worker is broken.
 pub const DEFAULT_STALE_AFTER: time::Duration = time::Duration::hours(48);
 
-/// Where a recipe stands, worst first in [`State::rank`].
+/// Where a recipe stands; the status page lists the worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
