@@ -5,7 +5,8 @@
 #      mksquashfs, xorriso) and serves it with a SHA256SUMS list on 127.0.0.1, laid out like
 #      Debian's CD mirror;
 #   2. runs `repack run debian-live` with a mirror rewrite from the real upstream to it;
-#   3. runs it again (nothing new: nothing changes) and shows what was published.
+#   3. runs it again (nothing new: nothing changes) and shows what was published;
+#   4. starts `repack serve` on it for a moment: health, the menu, a Range of a published file.
 # With real network access, skip all this and run `repack run debian-live`.
 #
 # usage: scripts/quickstart.sh [WORK_DIR]      (default: ./quickstart)
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 work=$(realpath -m "${1:-quickstart}")
 port=${REPACK_QUICKSTART_PORT:-18480}
+serve_port=${REPACK_QUICKSTART_SERVE_PORT:-18481}
 
 bash scripts/install-deps.sh
 cargo build --locked --release -p repack
@@ -34,7 +36,8 @@ printf '%s  debian-live-12.99.0-amd64-standard.iso\n' "$iso_sum" > "$upstream/SH
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/upstream" \
     >"$work/upstream.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+serve=""
+trap 'kill $server $serve 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/debian-cd/current-live/amd64/iso-hybrid/SHA256SUMS" && break
     sleep 0.1
@@ -44,7 +47,7 @@ done
 cat > "$work/repack.toml" <<TOML
 data_dir = "$work/data"
 output_dir = "$work/public"
-public_url = "http://127.0.0.1:8080"
+public_url = "http://127.0.0.1:$serve_port/files"
 recipe_dirs = ["$root/recipes"]
 
 [[mirror]]
@@ -65,6 +68,25 @@ echo "== repack status"
 echo
 echo "== published in $work/public"
 (cd "$work/public" && find . -path ./.staging -prune -o -type f -print | sort)
+
+# 4. The service's HTTP face on what was just published.
 echo
-echo "Serve $work/public at the public_url (e.g. python3 -m http.server 8080 -d $work/public)"
-echo "and chain http://<server>/menu.ipxe from iPXE to boot it."
+echo "== repack serve --listen 127.0.0.1:$serve_port"
+"$repack" serve --listen "127.0.0.1:$serve_port" >"$work/serve.out" 2>"$work/serve.log" &
+serve=$!
+for _ in $(seq 100); do
+    grep -q '^listening on ' "$work/serve.out" 2>/dev/null && break
+    sleep 0.1
+done
+base=http://127.0.0.1:$serve_port
+echo "GET /healthz: $(curl -fsS "$base/healthz")"
+menu=$(curl -fsS "$base/menu.ipxe")
+echo "GET /menu.ipxe (first lines):"
+printf '%s\n' "$menu" | sed -n 1,12p
+kernel=$(curl -fsS "$base/api/v1/builds" | python3 -c \
+    'import json,sys; b=json.load(sys.stdin)[0]; print(b["location"] + "/" + next(f["name"] for f in b["manifest"]["files"] if f["role"] == "kernel"))')
+echo "GET /files/$kernel with Range 0-15: HTTP $(curl -fsS -o /dev/null -w '%{http_code}' -r 0-15 "$base/files/$kernel")"
+kill "$serve"; wait "$serve" 2>/dev/null || true; serve=""
+echo
+echo "Run \`$repack serve\` (status page at /, webhooks, /menu.ipxe, /files/, /metrics) beside"
+echo "\`$repack worker\`, and chain http://<server>:$serve_port/menu.ipxe from iPXE to boot it."

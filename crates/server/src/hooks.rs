@@ -1,11 +1,11 @@
 //! The webhook endpoints: `POST /hooks/github`, `/hooks/gitlab`, `/hooks/forgejo`. Each
 //! verifies the delivery ([`crate::webhooks`]: signature over the raw body first, then the
 //! JSON), maps its repository to recipes ([`crate::Triggers`]), and in one transaction
-//! records the delivery id and enqueues one build job per recipe (reason `webhook`, the default dedupe
-//! key `build:<recipe>`, so a trigger for a recipe already waiting or building collapses into
-//! that job): a replayed delivery id enqueues nothing. It answers 202 with what it
-//! did as JSON, before any build starts; refusals answer the status the verification chose
-//! and enqueue nothing.
+//! records the delivery id and enqueues one build job per recipe (reason `webhook`, the
+//! default dedupe key `build:<recipe>`, so a trigger for a recipe already waiting or building
+//! collapses into that job): a replayed delivery id enqueues nothing. It answers 202 with
+//! what it did as JSON, before any build starts; refusals answer the status the verification
+//! chose and enqueue nothing.
 
 use crate::Server;
 use crate::metrics::DeliveryOutcome;
