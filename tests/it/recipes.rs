@@ -428,11 +428,12 @@ async fn ubuntu_live_publishes_the_26_04_desktop_layer_chain_from_a_signed_list(
     }
     assert_casper_order_names_the_hook(&published.release);
     // Only the newest 26.04 entry was read (not its codename alias), never a 24.04 list, and
-    // no decoy was downloaded.
+    // no decoy was downloaded. The signature is asked for twice: the watcher checks that the
+    // directory is ready (signed), the trust step fetches and verifies it.
     assert_eq!(
         env.requests_for_url(&format!("{RELEASES}26.04/SHA256SUMS.gpg"))
             .len(),
-        1
+        2
     );
     assert_never_requested(
         env,
@@ -482,6 +483,9 @@ async fn ubuntu_live_offers_nothing_while_26_04_is_in_beta() {
         decoy(3)
     );
     env.serve(&format!("{RELEASES}26.04/SHA256SUMS"), Served::text(list));
+    // Signed (the watcher passes over a directory whose list is not signed yet); the
+    // signature's bytes do not matter: nothing gets as far as checking it.
+    env.serve_bytes(&format!("{RELEASES}26.04/SHA256SUMS.gpg"), b"signature");
     let run = env.repack(&["run", "ubuntu-live"]).await;
     run.assert_failure_mentions(&["2 listed", "2 pre-releases", "nothing was published"]);
     env.assert_nothing_published_for("ubuntu-live").await;
@@ -500,6 +504,8 @@ async fn ubuntu_24_04_live_watches_the_newest_point_release_through_its_aliases(
             &format!("{RELEASES}{dir}/SHA256SUMS"),
             Served::text(list.clone()),
         );
+        // Signed, so the directory is ready; `repack watch` checks no signature.
+        env.serve_bytes(&format!("{RELEASES}{dir}/SHA256SUMS.gpg"), b"signature");
     }
     env.serve(
         &format!("{RELEASES}26.04/SHA256SUMS"),
