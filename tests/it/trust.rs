@@ -5,86 +5,10 @@
 //! naming the signature, the key and the URL, and nothing is published.
 
 use repack_core::Arch;
-use repack_e2e::{Env, LIVE_DIR};
+use repack_e2e::{Env, LIVE_DIR, TestKey};
 use repack_testkit::fixtures::{debian_live, sha256_file};
 use repack_testkit::upstream::Served;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// A throwaway signing key in its own GnuPG home.
-struct Signer {
-    home: tempfile::TempDir,
-    fingerprint: String,
-}
-
-impl Signer {
-    fn new(name: &str) -> Signer {
-        let home = tempfile::tempdir().unwrap();
-        let made = gpg(home.path())
-            .args(["--passphrase", "", "--quick-gen-key"])
-            .arg(format!("repack test {name} <{name}@test.invalid>"))
-            .args(["ed25519", "sign", "never"])
-            .output()
-            .expect("gpg is installed");
-        assert!(made.status.success(), "{made:?}");
-        let listed = gpg(home.path())
-            .args(["--with-colons", "--list-keys"])
-            .output()
-            .unwrap();
-        let fingerprint = String::from_utf8(listed.stdout)
-            .unwrap()
-            .lines()
-            .find_map(|line| line.strip_prefix("fpr:"))
-            .map(|rest| rest.trim_matches(':').to_owned())
-            .expect("a fingerprint");
-        Signer { home, fingerprint }
-    }
-
-    /// Writes the public key into `dir` as the key directories name keys.
-    fn export_to(&self, dir: &Path) {
-        let exported = gpg(self.home.path())
-            .args(["--armor", "--export", &self.fingerprint])
-            .output()
-            .unwrap();
-        assert!(exported.status.success());
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(
-            dir.join(format!("test-{}.asc", self.fingerprint)),
-            exported.stdout,
-        )
-        .unwrap();
-    }
-
-    /// A detached signature over `data`, armoured or binary.
-    fn sign(&self, data: &[u8], armour: bool) -> Vec<u8> {
-        let input = self.home.path().join("input");
-        std::fs::write(&input, data).unwrap();
-        let output = self.home.path().join("input.sig");
-        let _ = std::fs::remove_file(&output);
-        let mut command = gpg(self.home.path());
-        if armour {
-            command.arg("--armor");
-        }
-        let signed = command
-            .arg("--output")
-            .arg(&output)
-            .arg("--detach-sign")
-            .arg(&input)
-            .output()
-            .unwrap();
-        assert!(signed.status.success(), "{signed:?}");
-        std::fs::read(output).unwrap()
-    }
-}
-
-fn gpg(home: &Path) -> Command {
-    let mut command = Command::new("gpg");
-    command
-        .arg("--homedir")
-        .arg(home)
-        .args(["--batch", "--quiet", "--pinentry-mode", "loopback"]);
-    command
-}
 
 /// The shipped recipe with `[watch]` extended by a signature and the pinned key, in a recipe
 /// directory searched before the shipped ones.
@@ -128,14 +52,14 @@ struct Setup {
 }
 
 impl Setup {
-    async fn new(signature: &str, pinned: &Signer, exported: Option<&Signer>) -> Setup {
+    async fn new(signature: &str, pinned: &TestKey, exported: Option<&TestKey>) -> Setup {
         let env = Env::new(0).await;
         let dir = tempfile::tempdir().unwrap();
         let recipes = signed_recipe(dir.path(), signature, &pinned.fingerprint);
         let keys = dir.path().join("keys");
         std::fs::create_dir_all(&keys).unwrap();
         if let Some(signer) = exported {
-            signer.export_to(&keys);
+            signer.export_to(&keys, &format!("test-{}", signer.fingerprint));
         }
         let recipe_dirs =
             std::env::join_paths([recipes, repack_testkit::workspace_root().join("recipes")])
@@ -168,10 +92,10 @@ impl Setup {
 
 #[tokio::test]
 async fn a_list_signed_by_the_pinned_key_publishes() {
-    let signer = Signer::new("debian");
+    let signer = TestKey::new("debian");
     let setup = Setup::new("{list}.sign", &signer, Some(&signer)).await;
     let sums = serve_iso(&setup.env);
-    let signature = signer.sign(sums.as_bytes(), true);
+    let signature = signer.detach_sign(sums.as_bytes(), true);
     setup.env.upstream.put(
         &format!("{LIVE_DIR}/SHA256SUMS.sign"),
         Served::text(String::from_utf8(signature).unwrap()),
@@ -188,10 +112,10 @@ async fn a_list_signed_by_the_pinned_key_publishes() {
 
 #[tokio::test]
 async fn a_list_changed_after_signing_is_refused_naming_the_signature() {
-    let signer = Signer::new("debian");
+    let signer = TestKey::new("debian");
     let setup = Setup::new("{list}.sign", &signer, Some(&signer)).await;
     let sums = serve_iso(&setup.env);
-    let signature = signer.sign(sums.as_bytes(), true);
+    let signature = signer.detach_sign(sums.as_bytes(), true);
     setup.env.upstream.put(
         &format!("{LIVE_DIR}/SHA256SUMS.sign"),
         Served::text(String::from_utf8(signature).unwrap()),
@@ -226,12 +150,12 @@ async fn a_list_changed_after_signing_is_refused_naming_the_signature() {
 
 #[tokio::test]
 async fn a_signature_by_an_unpinned_key_is_refused_naming_the_key() {
-    let pinned = Signer::new("debian");
-    let other = Signer::new("mallory");
+    let pinned = TestKey::new("debian");
+    let other = TestKey::new("mallory");
     let setup = Setup::new("{list}.sign", &pinned, Some(&pinned)).await;
     let sums = serve_iso(&setup.env);
     // Binary (gpg --detach-sign without --armor), served from a file byte for byte.
-    let signature = other.sign(sums.as_bytes(), false);
+    let signature = other.detach_sign(sums.as_bytes(), false);
     let file = setup._dir.path().join("SHA256SUMS.sign");
     std::fs::write(&file, signature).unwrap();
     setup
@@ -250,7 +174,7 @@ async fn a_signature_by_an_unpinned_key_is_refused_naming_the_key() {
 
 #[tokio::test]
 async fn a_pinned_key_missing_from_the_key_dirs_is_named() {
-    let signer = Signer::new("debian");
+    let signer = TestKey::new("debian");
     let setup = Setup::new("{list}.sign", &signer, None).await;
     serve_iso(&setup.env);
     let run = setup.run().await;
@@ -260,13 +184,13 @@ async fn a_pinned_key_missing_from_the_key_dirs_is_named() {
 
 #[tokio::test]
 async fn an_iso_signature_is_checked_as_it_downloads() {
-    let signer = Signer::new("arch");
+    let signer = TestKey::new("arch");
     let setup = Setup::new("{name}.sig", &signer, Some(&signer)).await;
     serve_iso(&setup.env);
     let iso = std::fs::read(&debian_live().iso).unwrap();
     setup.env.upstream.put(
         &format!("{LIVE_DIR}/debian-live-12.10.0-amd64-standard.iso.sig"),
-        Served::text(String::from_utf8(signer.sign(&iso, true)).unwrap()),
+        Served::text(String::from_utf8(signer.detach_sign(&iso, true)).unwrap()),
     );
     let run = setup.run().await;
     run.assert_success();
@@ -287,12 +211,12 @@ async fn an_iso_signature_is_checked_as_it_downloads() {
 
 #[tokio::test]
 async fn an_iso_whose_signature_covers_other_bytes_is_refused_and_leaves_the_cache() {
-    let signer = Signer::new("arch");
+    let signer = TestKey::new("arch");
     let setup = Setup::new("{name}.sig", &signer, Some(&signer)).await;
     serve_iso(&setup.env);
     setup.env.upstream.put(
         &format!("{LIVE_DIR}/debian-live-12.10.0-amd64-standard.iso.sig"),
-        Served::text(String::from_utf8(signer.sign(b"another image", true)).unwrap()),
+        Served::text(String::from_utf8(signer.detach_sign(b"another image", true)).unwrap()),
     );
     let run = setup.run().await;
     run.assert_failure_mentions(&[

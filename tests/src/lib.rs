@@ -11,6 +11,7 @@
 use repack_catalog::Catalog;
 use repack_core::Arch;
 use repack_testkit::feed::FeedServer;
+pub use repack_testkit::gpg::TestKey;
 use repack_testkit::upstream::{LoggedRequest, Served, Upstream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -399,98 +400,6 @@ pub fn fixture_initrd_as_legacy_lz4(work: &Path) -> PathBuf {
     assert!(legacy.success());
     std::fs::remove_file(&cpio).unwrap();
     lz4
-}
-
-/// A throwaway OpenPGP signing key (ed25519, no passphrase) in its own GnuPG home, made by
-/// GnuPG as an upstream's release tooling would; its agent is stopped when it is dropped.
-pub struct TestKey {
-    home: tempfile::TempDir,
-    /// The primary key's fingerprint, 40 uppercase hex digits.
-    pub fingerprint: String,
-}
-
-impl TestKey {
-    /// A new key whose user id names `who`.
-    pub fn new(who: &str) -> TestKey {
-        let home = tempfile::tempdir().expect("temp dir");
-        let made = gpg(home.path())
-            .args(["--passphrase", "", "--quick-gen-key"])
-            .arg(format!("repack test {who} <{who}@test.invalid>"))
-            .args(["ed25519", "sign", "never"])
-            .output()
-            .expect("gpg is installed");
-        assert!(made.status.success(), "{made:?}");
-        let listed = gpg(home.path())
-            .args(["--with-colons", "--list-keys"])
-            .output()
-            .expect("gpg lists keys");
-        let fingerprint = String::from_utf8(listed.stdout)
-            .expect("gpg prints UTF-8")
-            .lines()
-            .find_map(|line| line.strip_prefix("fpr:"))
-            .map(|rest| rest.trim_matches(':').to_owned())
-            .expect("the new key has a fingerprint");
-        assert_eq!(fingerprint.len(), 40, "{fingerprint}");
-        TestKey { home, fingerprint }
-    }
-
-    /// The armoured public key.
-    pub fn public_key(&self) -> Vec<u8> {
-        self.gpg_output(&["--armor", "--export", &self.fingerprint], None)
-    }
-
-    /// A detached signature over `data`: binary (`gpg --detach-sign`, Arch's `.iso.sig`) or
-    /// armoured (`--armor --detach-sign`, Ubuntu's `SHA256SUMS.gpg`).
-    pub fn detach_sign(&self, data: &[u8], armour: bool) -> Vec<u8> {
-        let mut args = vec!["--detach-sign"];
-        if armour {
-            args.insert(0, "--armor");
-        }
-        self.gpg_output(&args, Some(data))
-    }
-
-    /// `data` clearsigned (`gpg --clearsign`, Fedora's CHECKSUM).
-    pub fn clearsign(&self, data: &[u8]) -> Vec<u8> {
-        self.gpg_output(&["--clearsign"], Some(data))
-    }
-
-    /// Runs gpg in this key's home with `args`, `input` (if any) as a file argument, and
-    /// returns what it wrote.
-    fn gpg_output(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-        let output = self.home.path().join("output");
-        let _ = std::fs::remove_file(&output);
-        let mut command = gpg(self.home.path());
-        command.arg("--local-user").arg(&self.fingerprint);
-        command.arg("--output").arg(&output).args(args);
-        if let Some(data) = input {
-            let file = self.home.path().join("input");
-            std::fs::write(&file, data).expect("input written");
-            command.arg(&file);
-        }
-        let ran = command.output().expect("gpg runs");
-        assert!(ran.status.success(), "{ran:?}");
-        std::fs::read(&output).expect("gpg wrote its output")
-    }
-}
-
-impl Drop for TestKey {
-    fn drop(&mut self) {
-        // The agent gpg started for this home only.
-        let _ = Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(self.home.path())
-            .args(["--kill", "all"])
-            .output();
-    }
-}
-
-fn gpg(home: &Path) -> Command {
-    let mut command = Command::new("gpg");
-    command
-        .arg("--homedir")
-        .arg(home)
-        .args(["--batch", "--quiet", "--pinentry-mode", "loopback"]);
-    command
 }
 
 /// The file at `path` inside the initrd image `initrd`, read by `repack initrd cat`.

@@ -15,6 +15,8 @@
 //! - [`database`] and [`postgres`]: a fresh database per test on SQLite or PostgreSQL (a
 //!   throwaway PostgreSQL cluster per test process, no containers), and
 //!   [`test_on_both_backends!`] to run one behavioural test on both.
+//! - [`gpg`]: throwaway OpenPGP keys made by GnuPG (a signing subkey, an expired key) that
+//!   sign the way upstreams sign their checksum lists and ISOs.
 //! - [`repack_binary`]: the path of the built `repack` binary.
 //!
 //! Nothing here talks to any host but 127.0.0.1 (and a Unix socket of the test PostgreSQL
@@ -23,6 +25,7 @@
 pub mod database;
 pub mod feed;
 pub mod fixtures;
+pub mod gpg;
 pub mod postgres;
 pub mod shaped;
 pub mod upstream;

@@ -251,7 +251,7 @@ async fn list_signatures(
             signed.push(candidate);
             continue;
         };
-        if url == list_url || url.starts_with(&candidate.iso_url) {
+        if urls::signature_over(&url, &candidate) != urls::SignatureOver::List {
             signed.push(candidate);
             continue;
         }

@@ -210,6 +210,32 @@ pub fn signature_url(template: &str, candidate: &repack_core::Candidate) -> Opti
         .and_then(|base| resolve_template(&base, template, vars))
 }
 
+/// What a signature at a URL signs, judged from where it is beside the candidate's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureOver {
+    /// The checksum list is clearsigned: the signature's URL is the list's (Fedora's
+    /// `CHECKSUM`).
+    ClearsignedList,
+    /// A detached signature over the checksum list: the list's URL plus a suffix (Ubuntu's
+    /// `SHA256SUMS.gpg`, Debian's `SHA256SUMS.sign`, `<iso>.sha256.asc`), or anywhere else
+    /// that is not beside the ISO.
+    List,
+    /// A detached signature over the ISO: the ISO's URL plus a suffix (Arch's and
+    /// Manjaro's `<iso>.sig`) and not the list's.
+    Iso,
+}
+
+/// What the signature at `signature_url` signs for `candidate`. The list is looked at first:
+/// a per-ISO list (`<iso>.sha256`) starts with the ISO's URL too, and so does its signature.
+pub fn signature_over(signature_url: &str, candidate: &repack_core::Candidate) -> SignatureOver {
+    match candidate.checksum_url.as_deref() {
+        Some(list) if signature_url == list => SignatureOver::ClearsignedList,
+        Some(list) if signature_url.starts_with(list) => SignatureOver::List,
+        _ if signature_url.starts_with(&candidate.iso_url) => SignatureOver::Iso,
+        _ => SignatureOver::List,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +337,60 @@ mod tests {
         assert_eq!(name("https://a/x/"), None);
         assert_eq!(name("https://a/x/a%2Fb.iso"), None);
         assert_eq!(name("https://a/x/%zz.iso"), None);
+    }
+
+    #[test]
+    fn a_signature_is_over_the_list_it_sits_beside_before_the_iso() {
+        let candidate = |list: Option<&str>| {
+            let mut candidate = repack_core::Candidate::new(
+                "kde",
+                "1",
+                repack_core::Arch::X86_64,
+                "https://m.example/kde/k-1.iso",
+                "k-1.iso",
+                repack_core::Checksum::Sha256(repack_core::Sha256Digest::of(b"k-1")),
+            );
+            candidate.checksum_url = list.map(str::to_owned);
+            candidate
+        };
+        let per_iso = candidate(Some("https://m.example/kde/k-1.iso.sha256"));
+        let shared = candidate(Some("https://m.example/kde/SHA256SUMS"));
+        let none = candidate(None);
+        let cases = [
+            (
+                &per_iso,
+                "https://m.example/kde/k-1.iso.sha256",
+                SignatureOver::ClearsignedList,
+            ),
+            (
+                &per_iso,
+                "https://m.example/kde/k-1.iso.sha256.asc",
+                SignatureOver::List,
+            ),
+            (
+                &per_iso,
+                "https://m.example/kde/k-1.iso.sig",
+                SignatureOver::Iso,
+            ),
+            (
+                &shared,
+                "https://m.example/kde/SHA256SUMS.gpg",
+                SignatureOver::List,
+            ),
+            (
+                &shared,
+                "https://m.example/kde/k-1.iso.sig",
+                SignatureOver::Iso,
+            ),
+            (&shared, "https://m.example/SIGNATURES", SignatureOver::List),
+            (
+                &none,
+                "https://m.example/kde/k-1.iso.sig",
+                SignatureOver::Iso,
+            ),
+        ];
+        for (candidate, url, expected) in cases {
+            assert_eq!(signature_over(url, candidate), expected, "{url}");
+        }
     }
 }

@@ -18,7 +18,13 @@
 //! - with a [`MemoryFeedCache`] and a server that sends validators, a second check of an
 //!   unchanged feed asks conditionally for every document it kept, each is answered 304
 //!   and no body is read, and it finds exactly the candidates of the first; a feed changed
-//!   afterwards (new validators with the new body) is seen.
+//!   afterwards (new validators with the new body) is seen;
+//! - the trust chain ([`trust`](self::trust) has the cases): the kind's list or ISO signed by
+//!   the pinned key or its bound subkey holds; a list changed after signing, another key, an
+//!   expired key or a missing signature are refused naming the signature, before the ISO is
+//!   requested.
+
+mod trust;
 
 use crate::{
     Freshness, MemoryFeedCache, WatchContext, WatchError, candidates, ensure_not_backwards, newest,
@@ -88,6 +94,7 @@ pub async fn run(fixture: &dyn Fixture) {
     if fixture.is_text() {
         suite.crlf_and_bom().await;
     }
+    suite.trust().await;
 }
 
 /// A fetcher for tests: no retries, short timeouts, cache in `cache_dir`.

@@ -22,8 +22,10 @@
 //! upstream's publish time when there is one: a date in the feed (`json`, `yaml`, `github`),
 //! else the `Last-Modified` of the list or page naming it (`checksums`, `html-index`).
 //!
-//! Not here: OpenPGP verification (the candidate carries the signature URL and pinned keys
-//! for it).
+//! Trust: a candidate carries the signature URL and the pinned keys; [`trust`] checks the
+//! signature over its checksum list before the ISO is requested, or over the ISO itself as it
+//! downloads (the OpenPGP rules are `repack-verify`'s). It lives here so the compliance suite
+//! proves it for every feed kind, with the kind's own feed shape.
 //!
 //! The `testing` feature adds the `compliance` module: the suite every kind's tests run against their
 //! own fixtures. `fuzzing` (hidden) holds the harness of the cargo-fuzz target in `fuzz/`
@@ -39,6 +41,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod policy;
+pub mod trust;
 
 pub use config::{KINDS, KindConfig, SHARED_KEYS, WatchConfig};
 pub use error::WatchError;

@@ -1,5 +1,8 @@
 //! The whole-list parser: bounds, encoding (UTF-8, optional BOM, LF or CRLF), comments
-//! (with Fedora's `# <name>: <N> bytes` size comments), duplicates.
+//! (with Fedora's `# <name>: <N> bytes` size comments), duplicates. A clearsigned list
+//! (Fedora's `CHECKSUM`) is read from its signed text, unverified: this is discovery, and the
+//! trust step verifies the same document before anything is downloaded
+//! ([`crate::verify_clearsigned_list`]).
 
 use super::entry::without_dot_slash;
 use super::line::{LineDigest, parse_line};
@@ -15,6 +18,8 @@ pub const MAX_LIST_BYTES: usize = 4 * 1024 * 1024;
 const EXCERPT_CHARS: usize = 80;
 /// The UTF-8 byte-order mark some Windows tools write first.
 const BOM: &str = "\u{feff}";
+/// The first line of a clearsigned document (RFC 9580, 7.1).
+const CLEARSIGNED_HEADER: &str = "-----BEGIN PGP SIGNED MESSAGE-----";
 
 /// Bounds on what [`parse_checksum_list_with`] accepts. Real lists are a few kilobytes with
 /// lines under 200 bytes; the defaults leave a wide margin while keeping a hostile list cheap.
@@ -59,6 +64,18 @@ pub fn parse_checksum_bytes(bytes: &[u8], limits: &Limits) -> Result<ChecksumLis
     parse_checksum_list_with(text, limits)
 }
 
+/// The text inside a clearsigned document's `BEGIN PGP SIGNED MESSAGE` block, dash-unescaped,
+/// with `\n` line ends; its signature is not looked at here.
+fn signed_text(document: &str) -> Result<String, VerifyError> {
+    let (message, _headers) = pgp::composed::CleartextSignedMessage::from_string(document)
+        .map_err(|_| VerifyError::Malformed {
+            line: 1,
+            reason: "a clearsigned list whose framing does not parse",
+            excerpt: CLEARSIGNED_HEADER.to_owned(),
+        })?;
+    Ok(message.signed_text().replace("\r\n", "\n"))
+}
+
 /// Parses a checksum list: blank lines and `#` comments are skipped, every other line must be
 /// a checksum entry (SHA-256, or SHA-512/BLAKE2b which are recorded apart). The first error
 /// stops parsing.
@@ -70,6 +87,17 @@ pub fn parse_checksum_list_with(text: &str, limits: &Limits) -> Result<ChecksumL
         });
     }
     let text = text.strip_prefix(BOM).unwrap_or(text);
+    if text.trim_start().starts_with(CLEARSIGNED_HEADER) {
+        let signed = signed_text(text)?;
+        if signed.trim_start().starts_with(CLEARSIGNED_HEADER) {
+            return Err(VerifyError::Malformed {
+                line: 1,
+                reason: "a clearsigned list inside a clearsigned list",
+                excerpt: CLEARSIGNED_HEADER.to_owned(),
+            });
+        }
+        return parse_checksum_list_with(&signed, limits);
+    }
     let mut list = ChecksumList::default();
     let mut sizes = SizeComments::default();
     let mut lines = 0;

@@ -73,12 +73,22 @@ fn fedora_checksum_from_its_signed_text() {
 }
 
 #[test]
-fn fedora_checksum_parsed_raw_is_refused() {
-    // The armour lines are not checksum lines: a clearsigned list must go through the
-    // signature check, which hands out the signed text.
+fn fedora_checksum_parsed_raw_lists_exactly_its_signed_text() {
+    // Discovery (the watcher) reads the clearsigned list before the trust step verifies it:
+    // the armour lines and the signature block are not entries, and what it finds is what
+    // the signature covers.
     let raw = fixture("fedora-42/Fedora-Workstation-42-1.1-x86_64-CHECKSUM");
-    let error = parse_checksum_bytes(&raw, &Limits::DEFAULT).unwrap_err();
-    assert_eq!(error.line(), Some(1));
+    let discovered = parse_checksum_bytes(&raw, &Limits::DEFAULT).unwrap();
+    let signed = fixture_keyring()
+        .verify_clearsigned(&raw, "Fedora-Workstation-42-1.1-x86_64-CHECKSUM")
+        .unwrap();
+    let verified = parse_checksum_bytes(signed.text.as_bytes(), &Limits::DEFAULT).unwrap();
+    assert_eq!(discovered, verified);
+    assert!(
+        discovered
+            .get("Fedora-Workstation-Live-42-1.1.x86_64.iso")
+            .is_some()
+    );
 }
 
 #[test]

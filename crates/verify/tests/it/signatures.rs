@@ -348,3 +348,27 @@ fn clearsigned_by_an_unpinned_key_is_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn discovery_reads_a_clearsigned_list_from_its_signed_text() {
+    // The watcher parses Fedora's CHECKSUM before the trust step verifies it: the framing
+    // and the signature block are not entries, and a dash-escaped line reads unescaped.
+    let key = CertSpec::new(1).build();
+    let text = format!(
+        "# Fedora-Workstation-Live-42-1.1.x86_64.iso: 42 bytes\nSHA256 (Fedora-Workstation-Live-42-1.1.x86_64.iso) = {}\n-- a comment line that needs dash escaping\n",
+        "ab".repeat(32)
+    )
+    .replace("-- a comment", "# -- a comment");
+    let document = clearsign(&key.primary, &text, SIGNED_AT);
+    assert!(document.starts_with("-----BEGIN PGP SIGNED MESSAGE-----"));
+    let list = repack_verify::parse_checksum_list(&document).unwrap();
+    assert_eq!(list.entries().len(), 1);
+    assert_eq!(list.entries()[0].size, Some(42));
+    assert_eq!(list, repack_verify::parse_checksum_list(&text).unwrap());
+
+    // Broken framing is an error naming what it is, not an empty list.
+    let cut = document.replace("-----BEGIN PGP SIGNATURE-----", "");
+    let error = repack_verify::parse_checksum_list(&cut).unwrap_err();
+    assert_eq!(error.kind(), "checksum-line-malformed");
+    assert!(error.to_string().contains("clearsigned"), "{error}");
+}

@@ -22,6 +22,7 @@ use repack_fetch::{Fetcher, StreamTap};
 use repack_verify::{
     Fingerprint, IsoSignatureCheck, Keyring, KeyringError, SignatureError, TrustError,
 };
+use repack_watch_common::urls::{SignatureOver, signature_over};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -166,7 +167,8 @@ pub async fn before_download(
             .map_err(|source| TrustFailure::Fetch { url, source })
     };
 
-    if signature_url.starts_with(&candidate.iso_url) {
+    let over = signature_over(&signature_url, candidate);
+    if over == SignatureOver::Iso {
         // A detached signature over the ISO (`<iso>.sig`).
         let signature = fetch(signature_url.clone(), MAX_SIGNATURE_BYTES).await?;
         let tap = SignatureTap::new(signature, keyring, &signature_url, &candidate.iso_url)?;
@@ -181,7 +183,7 @@ pub async fn before_download(
         });
     };
     let list = fetch(list_url.clone(), MAX_SIGNED_LIST_BYTES).await?;
-    let verified = if signature_url == list_url {
+    let verified = if over == SignatureOver::ClearsignedList {
         repack_verify::verify_clearsigned_list(&list, &keyring, &signature_url)
     } else {
         let signature = fetch(signature_url.clone(), MAX_SIGNATURE_BYTES).await?;
