@@ -5,7 +5,8 @@
 //! on a [`FeedServer`] (127.0.0.1), and returns the recipe's `[watch]` keys for it. The
 //! suite then checks, through the whole registry (parse, kind, policy):
 //!
-//! - tricky version orders pick the newest (`24.04.10` over `24.04.9` and `24.04.2`), and
+//! - tricky version orders pick the newest (`24.04.10` over `24.04.9` and `24.04.2`, dates,
+//!   `42-1.10` over `42-1.9`), and
 //!   the digest that comes with it is the one the feed gave for that file;
 //! - a point release is [`Freshness::New`] against the release before it;
 //! - pre-releases and dailies are ignored unless the recipe sets `prerelease = true`;
@@ -204,6 +205,10 @@ impl Suite<'_> {
             .await;
         let dates = x86(&["2026.11.30", "2026.12.01", "2025.12.31"]);
         self.expect_newest("date versions", &dates, "", &dates[1])
+            .await;
+        // Fedora's `<release>-<compose>` (`42-1.1`).
+        let composes = x86(&["42-1.9", "41-1.4", "42-1.10", "42-1.1"]);
+        self.expect_newest("compose versions", &composes, "", &composes[2])
             .await;
     }
 
