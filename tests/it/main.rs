@@ -18,11 +18,14 @@
 //! - `status_page`: the status page rendered by headless Chromium (current, failing, stale).
 //! - `worker`: `repack worker` builds a job queued in the database and stops on SIGTERM.
 //! - `zisofs`: zisofs-compressed files are published decoded or refused, never raw.
+//! - `publish_github`: `repack publish github` publishes a release directory and explicit
+//!   files to the GitHub stand-in (same publisher as the pipeline); re-runs write nothing.
 //! - `watch`: `repack watch` reports new, current and failing recipes against the catalogue
 //!   (RFC 3339 times, exit code 3), revalidates feeds with 304s, and sweeps `--all`
 //!   concurrently within the per-host limit.
 
 mod failures;
+mod publish_github;
 mod recipes;
 mod resume;
 mod run;

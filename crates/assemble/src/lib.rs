@@ -9,17 +9,21 @@
 //! published, instead of being read back out of the stored ISO. [`write_manifest`] writes
 //! `manifest.json` and `SHA256SUMS` last, so a staging directory with a manifest is complete.
 //!
-//! This crate never decides where a release becomes visible: the publisher moves the
-//! staging directory into place.
+//! The staging directory is this crate's: [`Staging`] is created per build attempt (and
+//! deleted unless handed over), and [`StagedRelease`] pairs a filled one with its manifest,
+//! checked complete, which is all a publisher is handed. This crate never decides where a
+//! release becomes visible: the publisher does, from a [`StagedRelease`].
 
 mod copy;
 mod direct;
 mod manifest_files;
+mod staging;
 
 pub use copy::{
     CopySource, DEFAULT_PART_SIZE, OutputFile, SplitSink, copy_split, copy_stream, part_name,
 };
 pub use manifest_files::{read_manifest, write_manifest};
+pub use staging::{MANIFEST_NAME, SUMS_NAME, StagedFile, StagedRelease, Staging};
 
 use std::path::PathBuf;
 
@@ -51,6 +55,9 @@ pub enum AssembleError {
     /// Occurs when the manifest cannot be serialised or parsed.
     #[error("manifest {path}: {message}")]
     Manifest { path: PathBuf, message: String },
+    /// Occurs when a staged release's files do not match what its manifest lists.
+    #[error("staged release {path} is incomplete: {problem}; nothing was published")]
+    Incomplete { path: PathBuf, problem: String },
 }
 
 impl AssembleError {
@@ -62,6 +69,7 @@ impl AssembleError {
             AssembleError::BadName(_) => "assemble-bad-name",
             AssembleError::PartSizeTooSmall(_) => "assemble-part-size",
             AssembleError::Manifest { .. } => "assemble-manifest",
+            AssembleError::Incomplete { .. } => "publish-incomplete",
         }
     }
 }

@@ -95,4 +95,40 @@ pub enum Command {
     /// Check the recipes: that they parse, and that every key they pin is at hand.
     #[command(subcommand)]
     Recipes(RecipesCommand),
+    /// Publish something already built, outside the pipeline.
+    #[command(subcommand)]
+    Publish(PublishCommand),
+}
+
+/// Where `repack publish` publishes to.
+#[derive(Debug, Subcommand)]
+pub enum PublishCommand {
+    /// Publish a built release directory (its manifest.json), or with --tag exactly the files
+    /// given, as a GitHub release: a draft filled by streamed uploads, checked, then made
+    /// public. Re-running resumes or does nothing. The token comes from GITHUB_TOKEN or
+    /// `[github] token_file`. Prints the release's location (`releases/download/TAG`).
+    Github(PublishGitHubArgs),
+}
+
+/// Arguments of `repack publish github`.
+#[derive(Debug, clap::Args)]
+pub struct PublishGitHubArgs {
+    /// A release directory; with --tag, the files to publish as the release's assets.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub paths: Vec<PathBuf>,
+    /// Publish the files given under this tag instead of a release directory.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Repository `owner/name` (default: `[github] repo`).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// REST API base URL (default: `[github] api_url`, else api.github.com).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Upload API base URL (default: `[github] uploads_url`, else uploads.github.com).
+    #[arg(long, value_name = "URL")]
+    pub uploads_url: Option<String>,
+    /// Print JSON (`repo`, `location`, `newly_published`) instead of the location.
+    #[arg(long)]
+    pub json: bool,
 }

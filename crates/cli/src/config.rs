@@ -9,6 +9,20 @@
 //! recipe_dirs = ["recipes", "/etc/repack/recipes"]
 //! key_dirs = ["keys", "/etc/repack/keys"]          # pinned keys, <name>-<FINGERPRINT>.asc
 //! fetch_retries = 5                               # resumed retries of a broken download
+//! publisher = "directory"                         # or "github": where releases go
+//! staging_dir = "/var/lib/repack/staging"         # default: <output_dir>/.staging for
+//!                                                 # "directory", <data_dir>/staging for "github"
+//!
+//! [github]                                        # publisher = "github"
+//! repo = "owner/name"
+//! api_url = "https://api.github.com"              # GitHub Enterprise: https://HOST/api/v3
+//! uploads_url = "https://uploads.github.com"      # GitHub Enterprise: https://HOST/api/uploads
+//! token_file = "/run/secrets/github-token"        # or GITHUB_TOKEN
+//! keep = 3                                        # published releases kept per recipe
+//! retry_budget_secs = 600                         # how long 5xx/resets are retried per run
+//! app_id = 123456                                 # or a GitHub App instead of a token:
+//! installation_id = 7890123                       #   its installation on the repo's owner
+//! private_key_file = "/run/secrets/github-app.pem" #  and its private key (PEM)
 //!
 //! [[mirror]]                                      # fetch from a local mirror instead
 //! from = "https://cdimage.debian.org/"
@@ -21,8 +35,8 @@
 //! gitlab_token_file = "/run/secrets/gitlab-webhook"    # or REPACK_GITLAB_WEBHOOK_TOKEN
 //! forgejo_secret_file = "/run/secrets/forgejo-webhook" # or REPACK_FORGEJO_WEBHOOK_SECRET
 //! ```
-//! Webhook secrets are never written in this file itself: only the path of a file holding
-//! one, or the environment variable.
+//! Webhook secrets and the GitHub token are never written in this file itself: only the path
+//! of a file holding one, or the environment variable.
 //! Every key is optional; unknown keys are errors. Environment variables (see
 //! [`crate::env_vars`]) override the file.
 
@@ -49,6 +63,64 @@ struct ConfigFile {
     mirror: Vec<MirrorRewrite>,
     #[serde(default)]
     server: ServerFile,
+    publisher: Option<PublisherKind>,
+    staging_dir: Option<PathBuf>,
+    github: Option<GitHubFile>,
+}
+
+/// `publisher = "directory" | "github"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublisherKind {
+    /// `<output_dir>/<recipe>/<tag>/` on a local filesystem.
+    #[default]
+    Directory,
+    /// Releases of a GitHub repository (`[github]`).
+    GitHub,
+}
+
+/// The `[github]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GitHubFile {
+    repo: Option<String>,
+    api_url: Option<String>,
+    uploads_url: Option<String>,
+    token_file: Option<PathBuf>,
+    keep: Option<usize>,
+    retry_budget_secs: Option<u64>,
+    app_id: Option<u64>,
+    installation_id: Option<u64>,
+    private_key_file: Option<PathBuf>,
+}
+
+/// The REST API of github.com; `[github] api_url` replaces it for GitHub Enterprise.
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+/// The upload endpoint of github.com; `[github] uploads_url` replaces it.
+pub const DEFAULT_GITHUB_UPLOADS_URL: &str = "https://uploads.github.com";
+
+/// Settings of the GitHub publisher (the token itself is read when the publisher is made,
+/// from `GITHUB_TOKEN` or `token_file`, and never kept here).
+#[derive(Debug, Clone)]
+pub struct GitHubSettings {
+    /// `owner/name`; required when publishing to GitHub.
+    pub repo: Option<String>,
+    pub api_url: String,
+    pub uploads_url: String,
+    pub token_file: Option<PathBuf>,
+    /// Published releases kept per recipe; `None` keeps every one.
+    pub keep: Option<usize>,
+    pub retry_budget: std::time::Duration,
+    /// A GitHub App to authenticate as, instead of a token.
+    pub app: Option<GitHubApp>,
+}
+
+/// `[github] app_id`, `installation_id`, `private_key_file` (all three, or none).
+#[derive(Debug, Clone)]
+pub struct GitHubApp {
+    pub app_id: u64,
+    pub installation_id: u64,
+    pub private_key_file: PathBuf,
 }
 
 /// The `[server]` table as written.
@@ -92,6 +164,10 @@ pub struct Config {
     /// How often a failed download is retried (resuming) before the run fails.
     pub fetch_retries: u32,
     pub server: ServerConfig,
+    pub publisher: PublisherKind,
+    /// Where releases are laid out before they are published.
+    pub staging_dir: PathBuf,
+    pub github: GitHubSettings,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -206,7 +282,63 @@ impl Config {
             gitlab_token_file: file.server.gitlab_token_file,
             forgejo_secret_file: file.server.forgejo_secret_file,
         };
+        let publisher = match env(env_vars::REPACK_PUBLISHER) {
+            Some(text) => match text.trim() {
+                "directory" => PublisherKind::Directory,
+                "github" => PublisherKind::GitHub,
+                other => bail!(
+                    "{} must be `directory` or `github`, got `{other}`",
+                    env_vars::REPACK_PUBLISHER
+                ),
+            },
+            None => file.publisher.unwrap_or_default(),
+        };
+        let staging_dir = file.staging_dir.unwrap_or_else(|| match publisher {
+            // Same filesystem as the published tree: publishing is one rename.
+            PublisherKind::Directory => output_dir.join(repack_publish::directory_staging_dir()),
+            PublisherKind::GitHub => data_dir.join("staging"),
+        });
+        let github_file = file.github.unwrap_or_default();
+        if github_file.keep == Some(0) {
+            bail!("[github] keep must be at least 1 (leave it out to keep every release)");
+        }
+        let app = match (
+            github_file.app_id,
+            github_file.installation_id,
+            github_file.private_key_file,
+        ) {
+            (None, None, None) => None,
+            (Some(app_id), Some(installation_id), Some(private_key_file)) => Some(GitHubApp {
+                app_id,
+                installation_id,
+                private_key_file,
+            }),
+            _ => bail!(
+                "[github] app_id, installation_id and private_key_file go together (a GitHub App)"
+            ),
+        };
+        let github = GitHubSettings {
+            app,
+            repo: github_file.repo,
+            api_url: github_file
+                .api_url
+                .unwrap_or_else(|| DEFAULT_GITHUB_API_URL.to_owned()),
+            uploads_url: github_file
+                .uploads_url
+                .unwrap_or_else(|| DEFAULT_GITHUB_UPLOADS_URL.to_owned()),
+            token_file: github_file.token_file,
+            keep: github_file.keep,
+            retry_budget: std::time::Duration::from_secs(
+                github_file.retry_budget_secs.unwrap_or(600),
+            ),
+        };
+        if publisher == PublisherKind::GitHub && github.repo.is_none() {
+            bail!("publisher = \"github\" needs `repo = \"owner/name\"` in [github]");
+        }
         Ok(Config {
+            publisher,
+            staging_dir,
+            github,
             server,
             fetch_retries,
             data_dir,
@@ -307,6 +439,56 @@ to = "http://b/"
         .unwrap();
         assert_eq!(config.server.listen.to_string(), "[::1]:8081");
         assert_eq!(config.server.stale_after, time::Duration::hours(48));
+    }
+
+    #[test]
+    fn github_publisher_is_chosen_with_its_table() {
+        let file: ConfigFile = toml::from_str(
+            "publisher = \"github\"\ndata_dir = \"/d\"\n[github]\nrepo = \"acme/netboot\"\n\
+             api_url = \"http://127.0.0.1:1/api\"\ntoken_file = \"/run/t\"\nkeep = 3\n",
+        )
+        .unwrap();
+        let config = Config::resolve(file, None, &env_from(&[])).unwrap();
+        assert_eq!(config.publisher, PublisherKind::GitHub);
+        assert_eq!(config.github.repo.as_deref(), Some("acme/netboot"));
+        assert_eq!(config.github.api_url, "http://127.0.0.1:1/api");
+        assert_eq!(config.github.uploads_url, DEFAULT_GITHUB_UPLOADS_URL);
+        assert_eq!(config.github.keep, Some(3));
+        assert_eq!(config.staging_dir, PathBuf::from("/d/staging"));
+        let directory = Config::resolve(
+            toml::from_str("output_dir = \"/srv/out\"").unwrap(),
+            None,
+            &env_from(&[]),
+        )
+        .unwrap();
+        assert_eq!(directory.publisher, PublisherKind::Directory);
+        assert_eq!(directory.staging_dir, PathBuf::from("/srv/out/.staging"));
+        let error = Config::resolve(
+            toml::from_str("publisher = \"github\"").unwrap(),
+            None,
+            &env_from(&[]),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("repo"), "{error}");
+        assert!(toml::from_str::<ConfigFile>("[github]\ntoken = \"x\"").is_err());
+        let app = Config::resolve(
+            toml::from_str(
+                "[github]\nrepo = \"a/b\"\napp_id = 1\ninstallation_id = 2\n\
+                 private_key_file = \"/k.pem\"\n",
+            )
+            .unwrap(),
+            None,
+            &env_from(&[]),
+        )
+        .unwrap();
+        assert_eq!(app.github.app.as_ref().map(|a| a.installation_id), Some(2));
+        let half = Config::resolve(
+            toml::from_str("[github]\napp_id = 1\n").unwrap(),
+            None,
+            &env_from(&[]),
+        )
+        .unwrap_err();
+        assert!(half.to_string().contains("go together"), "{half}");
     }
 
     #[test]

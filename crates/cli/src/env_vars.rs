@@ -28,6 +28,11 @@ pub const REPACK_LOG_FORMAT: &str = "REPACK_LOG_FORMAT";
 /// GitHub API token for recipes of kind `github` (optional; raises the API's rate limit).
 /// Sent to the GitHub API only, never logged.
 pub const REPACK_GITHUB_TOKEN: &str = "REPACK_GITHUB_TOKEN";
+/// The publisher: `directory` or `github` (overrides `publisher` in the file).
+pub const REPACK_PUBLISHER: &str = "REPACK_PUBLISHER";
+/// The token the GitHub publisher uploads with (takes precedence over `[github] token_file`).
+/// Sent to the GitHub API only, never logged or printed.
+pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 /// Address `repack serve` listens on, e.g. `0.0.0.0:8080`.
 pub const REPACK_LISTEN: &str = "REPACK_LISTEN";
 /// The secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`). Never logged.

@@ -4,13 +4,16 @@
 //! `run` goes through the job queue on the catalogue's database, so the foreground and the
 //! scheduled worker share one path (DESIGN.md, "Composition").
 
-use crate::config::Config;
-use anyhow::{Context, Result};
+use crate::config::{Config, GitHubSettings, PublisherKind};
+use anyhow::{Context, Result, bail};
 use repack_catalog::Catalog;
 use repack_core::Recipe;
 use repack_fetch::{FetchConfig, Fetcher, Reporter};
 use repack_pipeline::{BuildSettings, Outcome, Pipeline, PipelineError};
-use repack_publish::DirectoryPublisher;
+use repack_publish::{
+    AnyPublisher, AppCredentials, Credentials, DirectoryPublisher, GitHubConfig, GitHubPublisher,
+    Token,
+};
 use repack_queue::{Job, JobContext, JobError, JobId, Queue};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 /// Everything a build needs, made from the configuration.
 pub struct Services {
-    pub pipeline: Arc<Pipeline<DirectoryPublisher>>,
+    pub pipeline: Arc<Pipeline<AnyPublisher>>,
     pub recipe_dirs: Vec<PathBuf>,
 }
 
@@ -31,11 +34,12 @@ impl Services {
         let pipeline = Pipeline {
             fetcher: fetcher(config)?,
             catalog: open_catalog(config).await?,
-            publisher: DirectoryPublisher::new(&config.output_dir),
+            publisher: publisher(config)?,
             settings: BuildSettings {
                 part_size: config.part_size,
                 public_url: config.public_url.clone(),
                 key_dirs: config.key_dirs.clone(),
+                staging_dir: config.staging_dir.clone(),
             },
         };
         Ok(Services {
@@ -105,6 +109,82 @@ pub async fn open_catalog(config: &Config) -> Result<Catalog> {
         .with_context(|| format!("cannot open the catalogue {}", config.database_url))
 }
 
+/// The publisher `publisher = "directory" | "github"` names. Menus stay in `output_dir`
+/// either way (`repack serve` serves them).
+pub fn publisher(config: &Config) -> Result<AnyPublisher> {
+    Ok(match config.publisher {
+        PublisherKind::Directory => {
+            AnyPublisher::Directory(DirectoryPublisher::new(&config.output_dir))
+        }
+        PublisherKind::GitHub => AnyPublisher::GitHub(Box::new(github_publisher(
+            &config.github,
+            Some(config.output_dir.clone()),
+            &|name| std::env::var(name).ok(),
+        )?)),
+    })
+}
+
+/// The GitHub publisher for `settings`, its token from `GITHUB_TOKEN` or the token file.
+pub fn github_publisher(
+    settings: &GitHubSettings,
+    menu_dir: Option<PathBuf>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<GitHubPublisher> {
+    let Some(repo) = settings.repo.clone() else {
+        bail!("no GitHub repository: set `repo = \"owner/name\"` in [github] or pass --repo");
+    };
+    let config = GitHubConfig {
+        repo,
+        api_url: settings.api_url.clone(),
+        uploads_url: settings.uploads_url.clone(),
+        credentials: github_credentials(settings, env)?,
+        keep: settings.keep,
+        retry: repack_publish::RetryPolicy {
+            budget: settings.retry_budget,
+            ..repack_publish::RetryPolicy::default()
+        },
+        menu_dir,
+    };
+    GitHubPublisher::new(config).context("cannot set up the GitHub publisher")
+}
+
+/// A GitHub App installation when `[github] app_id` is set, else a token.
+fn github_credentials(
+    settings: &GitHubSettings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credentials> {
+    let Some(app) = &settings.app else {
+        return Ok(github_token(settings, env)?.into());
+    };
+    let pem = std::fs::read_to_string(&app.private_key_file).with_context(|| {
+        format!(
+            "cannot read the GitHub App private key {}",
+            app.private_key_file.display()
+        )
+    })?;
+    let credentials = AppCredentials::from_pem(app.app_id, app.installation_id, &pem)
+        .with_context(|| format!("in {}", app.private_key_file.display()))?;
+    Ok(Credentials::App(credentials))
+}
+
+/// `GITHUB_TOKEN`, else the content of `[github] token_file`; the error never shows it.
+fn github_token(settings: &GitHubSettings, env: &dyn Fn(&str) -> Option<String>) -> Result<Token> {
+    use crate::env_vars::GITHUB_TOKEN;
+    if let Some(token) = env(GITHUB_TOKEN).map(Token::new).filter(|t| !t.is_empty()) {
+        return Ok(token);
+    }
+    let Some(path) = &settings.token_file else {
+        bail!("no GitHub token: set {GITHUB_TOKEN} or `token_file` in [github]");
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the GitHub token file {}", path.display()))?;
+    let token = Token::new(text);
+    if token.is_empty() {
+        bail!("the GitHub token file {} is empty", path.display());
+    }
+    Ok(token)
+}
+
 /// The shared HTTP client, with the configured mirrors and retries.
 pub fn fetcher(config: &Config) -> Result<Fetcher> {
     let mut fetch_config = FetchConfig::new(config.cache_dir());
@@ -121,7 +201,7 @@ type Outcomes = Arc<Mutex<HashMap<JobId, Result<Outcome, PipelineError>>>>;
 /// share it).
 #[derive(Clone)]
 pub struct BuildJobs {
-    pipeline: Arc<Pipeline<DirectoryPublisher>>,
+    pipeline: Arc<Pipeline<AnyPublisher>>,
     recipe_dirs: Vec<PathBuf>,
     reporter: Arc<dyn Reporter>,
     outcomes: Outcomes,

@@ -40,7 +40,7 @@ pub use error::PipelineError;
 use repack_catalog::{Catalog, CheckOutcome, NewBuild, SeenRelease};
 use repack_core::{BuildKey, OutputSettings, Recipe};
 use repack_fetch::{Fetcher, Reporter};
-use repack_publish::Publisher;
+use repack_publish::{Publisher, StagedRelease, Staging};
 
 /// Settings of the build itself (not of where things come from or go to).
 #[derive(Debug, Clone)]
@@ -52,6 +52,9 @@ pub struct BuildSettings {
     pub public_url: String,
     /// Directories holding the keys recipes pin (`<name>-<FINGERPRINT>.asc`).
     pub key_dirs: Vec<std::path::PathBuf>,
+    /// Where releases are laid out before they are published (one directory per attempt).
+    /// On the publisher's filesystem for a directory publisher, so publishing is a rename.
+    pub staging_dir: std::path::PathBuf,
 }
 
 /// What a run did.
@@ -200,7 +203,7 @@ impl<P: Publisher> Pipeline<P> {
                 })
         };
 
-        let staging = self.publisher.create_staging(&recipe.id, &tag)?;
+        let staging = Staging::create(&self.settings.staging_dir, &recipe.id, &tag)?;
         let job = build::BuildJob {
             recipe: recipe.clone(),
             candidate,
@@ -217,11 +220,14 @@ impl<P: Publisher> Pipeline<P> {
             .await
             .map_err(|error| PipelineError::Task(error.to_string()))??;
 
-        let published = self.publisher.publish(staging, &manifest).await?;
+        // Checked complete before the publisher sees it; an incomplete one is deleted here.
+        let release = StagedRelease::new(staging, manifest.clone())?;
+        let published = self.publisher.publish(release).await?;
         tracing::info!(location = %published.location, new = published.newly_published, "release published");
         self.catalog
             .publish_build(&NewBuild::new(manifest.clone(), published.location.clone()))
             .await?;
+        self.prune(&recipe.id).await;
         // Published and recorded: the ISO is not needed again (a failed build keeps it for
         // the retry). A hollow one goes with the build's other leftovers.
         let iso_path = iso.path.clone();
@@ -242,6 +248,29 @@ impl<P: Publisher> Pipeline<P> {
             tag,
             location: published.location,
         })
+    }
+
+    /// Applies the publisher's retention to `recipe` once a build is current. The current
+    /// builds of every recipe are protected. A failure is logged, not returned: the build is
+    /// published and current, and the next build prunes again.
+    async fn prune(&self, recipe: &str) {
+        let protected = match self.catalog.current_builds().await {
+            Ok(builds) => builds
+                .into_iter()
+                .map(|build| build.location)
+                .collect::<std::collections::BTreeSet<_>>(),
+            Err(error) => {
+                tracing::warn!(%recipe, %error, "retention skipped: cannot read the current builds");
+                return;
+            }
+        };
+        match self.publisher.prune(recipe, &protected).await {
+            Ok(deleted) if !deleted.is_empty() => {
+                tracing::info!(%recipe, ?deleted, "retention: old releases deleted")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%recipe, %error, "retention failed; old releases kept"),
+        }
     }
 
     /// Renders `menu.ipxe` from the catalogue's current builds and publishes it.

@@ -1,17 +1,17 @@
 //! Publishing into a local directory tree: `<root>/<recipe>/<tag>/`.
 //!
-//! Staging directories live in `<root>/.staging/`, on the same filesystem as the releases, so
-//! making a release visible is one `rename(2)` of a complete, fsynced directory.
+//! Making a release visible is one `rename(2)` of a complete, fsynced directory. A staged
+//! release on the same filesystem (the default staging place is `<root>/.staging/`) is
+//! renamed where it is; one elsewhere, or an adopted directory that must stay where it is,
+//! is first copied into `<root>/.staging/` and renamed from there.
 
-use crate::{PublishError, Published, Publisher, Staging};
-use repack_core::Manifest;
+use crate::{PublishError, Published, Publisher, StagedRelease, Staging};
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-const STAGING_DIR: &str = ".staging";
-/// Files every release directory has besides the manifest's own.
-const RELEASE_METADATA: &[&str] = &["manifest.json", "SHA256SUMS"];
+/// Where copies are staged, inside the root, so the final rename stays on one filesystem.
+pub const STAGING_DIR: &str = ".staging";
 
 /// Publishes releases as directories under `root`.
 #[derive(Debug, Clone)]
@@ -28,15 +28,15 @@ impl DirectoryPublisher {
         &self.root
     }
 
-    fn publish_blocking(
-        root: &Path,
-        staging: Staging,
-        manifest: &Manifest,
-    ) -> Result<Published, PublishError> {
+    /// Where the pipeline should stage releases so that publishing is a plain rename.
+    pub fn staging_parent(&self) -> PathBuf {
+        self.root.join(STAGING_DIR)
+    }
+
+    fn publish_blocking(root: &Path, release: StagedRelease) -> Result<Published, PublishError> {
+        let (staging, manifest) = release.into_parts();
         check_plain_name(&manifest.recipe)?;
         check_plain_name(&manifest.tag)?;
-        check_complete(staging.path(), manifest)?;
-        sync_dir(staging.path())?;
         let recipe_dir = root.join(&manifest.recipe);
         let destination = recipe_dir.join(&manifest.tag);
         let location = format!("{}/{}", manifest.recipe, manifest.tag);
@@ -64,12 +64,35 @@ impl DirectoryPublisher {
             path: recipe_dir.clone(),
             source,
         })?;
-        std::fs::rename(staging.path(), &destination).map_err(|source| PublishError::Io {
-            action: "cannot move the staged release to",
-            path: destination.clone(),
-            source,
-        })?;
-        staging.into_path();
+        let staging = if staging.is_owned() {
+            sync_dir(staging.path())?;
+            match std::fs::rename(staging.path(), &destination) {
+                Ok(()) => {
+                    staging.keep();
+                    None
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => Some(staging),
+                Err(source) => {
+                    return Err(PublishError::Io {
+                        action: "cannot move the staged release to",
+                        path: destination,
+                        source,
+                    });
+                }
+            }
+        } else {
+            Some(staging)
+        };
+        if let Some(source) = staging {
+            // Copied next to the destination first, so the release still appears in one step.
+            let copy = copy_release(root, source.path(), &manifest)?;
+            std::fs::rename(copy.path(), &destination).map_err(|source| PublishError::Io {
+                action: "cannot move the staged release to",
+                path: destination.clone(),
+                source,
+            })?;
+            copy.keep();
+        }
         sync_dir(&recipe_dir)?;
         Ok(Published {
             location,
@@ -102,105 +125,64 @@ impl DirectoryPublisher {
     }
 }
 
-impl Publisher for DirectoryPublisher {
-    fn create_staging(&self, recipe: &str, tag: &str) -> Result<Staging, PublishError> {
-        check_plain_name(recipe)?;
-        check_plain_name(tag)?;
-        let parent = self.root.join(STAGING_DIR);
-        std::fs::create_dir_all(&parent).map_err(|source| PublishError::Io {
-            action: "cannot create",
-            path: parent.clone(),
-            source,
-        })?;
-        // A unique name per attempt: concurrent or crashed attempts never share a directory.
-        let unique = format!(
-            "{recipe}-{tag}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|elapsed| elapsed.as_nanos())
-                .unwrap_or_default()
-        );
-        let path = parent.join(unique);
-        std::fs::create_dir(&path).map_err(|source| PublishError::Io {
-            action: "cannot create",
-            path: path.clone(),
-            source,
-        })?;
-        Ok(Staging::new(path))
-    }
+/// Writes `name` under `root` atomically (temporary file, fsync, rename); shared with the
+/// GitHub publisher, which keeps menus in a local directory.
+pub(crate) async fn write_file(
+    root: PathBuf,
+    name: &str,
+    contents: Vec<u8>,
+) -> Result<(), PublishError> {
+    let name = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        DirectoryPublisher::publish_file_blocking(&root, &name, &contents)
+    })
+    .await
+    .map_err(|error| PublishError::Task(error.to_string()))?
+}
 
-    async fn publish(
-        &self,
-        staging: Staging,
-        manifest: &Manifest,
-    ) -> Result<Published, PublishError> {
+impl Publisher for DirectoryPublisher {
+    async fn publish(&self, release: StagedRelease) -> Result<Published, PublishError> {
         let root = self.root.clone();
-        let manifest = manifest.clone();
-        tokio::task::spawn_blocking(move || Self::publish_blocking(&root, staging, &manifest))
+        tokio::task::spawn_blocking(move || Self::publish_blocking(&root, release))
             .await
             .map_err(|error| PublishError::Task(error.to_string()))?
     }
 
     async fn publish_file(&self, name: &str, contents: Vec<u8>) -> Result<(), PublishError> {
-        let root = self.root.clone();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || Self::publish_file_blocking(&root, &name, &contents))
-            .await
-            .map_err(|error| PublishError::Task(error.to_string()))?
+        write_file(self.root.clone(), name, contents).await
+    }
+
+    async fn prune(
+        &self,
+        _recipe: &str,
+        _protected: &BTreeSet<String>,
+    ) -> Result<Vec<String>, PublishError> {
+        Ok(Vec::new())
     }
 }
 
-/// Every part the manifest lists is present with its size, and nothing else is.
-fn check_complete(dir: &Path, manifest: &Manifest) -> Result<(), PublishError> {
-    let incomplete = |problem: String| PublishError::Incomplete {
-        path: dir.to_owned(),
-        problem,
-    };
-    let mut expected: BTreeSet<&str> = RELEASE_METADATA.iter().copied().collect();
-    for file in &manifest.files {
-        let parts_total: u64 = file.parts.iter().map(|part| part.size).sum();
-        if parts_total != file.size {
-            return Err(incomplete(format!(
-                "parts of {} add up to {parts_total} bytes, not {}",
-                file.name, file.size
-            )));
-        }
-        for part in &file.parts {
-            let path = dir.join(&part.name);
-            let size = std::fs::metadata(&path)
-                .map_err(|_| incomplete(format!("{} is missing", part.name)))?
-                .len();
-            if size != part.size {
-                return Err(incomplete(format!(
-                    "{} has {size} bytes, the manifest says {}",
-                    part.name, part.size
-                )));
-            }
-            expected.insert(&part.name);
-        }
+/// Copies every file of the release into a fresh staging directory under `root`, fsynced.
+fn copy_release(
+    root: &Path,
+    from: &Path,
+    manifest: &repack_core::Manifest,
+) -> Result<Staging, PublishError> {
+    let copy = Staging::create(&root.join(STAGING_DIR), &manifest.recipe, &manifest.tag)?;
+    let names = manifest
+        .stored_names()
+        .chain([repack_assemble::SUMS_NAME, repack_assemble::MANIFEST_NAME]);
+    for name in names {
+        let target = copy.path().join(name);
+        std::fs::copy(from.join(name), &target)
+            .and_then(|_| File::open(&target)?.sync_all())
+            .map_err(|source| PublishError::Io {
+                action: "cannot copy the release file to",
+                path: target.clone(),
+                source,
+            })?;
     }
-    let entries = std::fs::read_dir(dir).map_err(|source| PublishError::Io {
-        action: "cannot list",
-        path: dir.to_owned(),
-        source,
-    })?;
-    for entry in entries {
-        let entry = entry.map_err(|source| PublishError::Io {
-            action: "cannot list",
-            path: dir.to_owned(),
-            source,
-        })?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if !expected.remove(name.as_ref()) {
-            return Err(incomplete(format!("{name} is not listed in the manifest")));
-        }
-    }
-    if let Some(missing) = expected.into_iter().next() {
-        return Err(incomplete(format!("{missing} is missing")));
-    }
-    Ok(())
+    sync_dir(copy.path())?;
+    Ok(copy)
 }
 
 fn sync_dir(path: &Path) -> Result<(), PublishError> {

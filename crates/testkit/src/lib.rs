@@ -9,6 +9,9 @@
 //! - [`feed`]: a feed stand-in on 127.0.0.1 that answers paths (and path + query, for
 //!   paginated APIs) with prepared replies, answers conditional requests with 304 when the
 //!   reply carries validators, and logs what watchers asked for and were told.
+//! - [`github`]: a strict stand-in for GitHub's releases API (API and upload ports): drafts,
+//!   pagination, `starter` assets after a cut upload, digests, name rewriting, size limit,
+//!   rate-limit and 5xx answers on demand; tests assert its final state.
 //! - [`shaped`]: ISOs laid out like each upstream's live media (Ubuntu, Arch, Manjaro, …)
 //!   with initrds carrying what each boot family reads, for the shipped recipes' end-to-end
 //!   runs.
@@ -25,6 +28,7 @@
 pub mod database;
 pub mod feed;
 pub mod fixtures;
+pub mod github;
 pub mod gpg;
 pub mod postgres;
 pub mod shaped;

@@ -3,6 +3,7 @@
 pub mod initrd;
 pub mod iso;
 mod menu;
+mod publish;
 pub mod recipes;
 mod run;
 mod serve;
@@ -49,6 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                         status::status(&config, json, check_links).await
                     }
                     Command::Serve { listen } => serve::serve(&config, listen).await,
+                    Command::Publish(command) => publish::run(&config, command).await,
                     Command::Iso(_) | Command::Initrd(_) | Command::Recipes(_) => {
                         unreachable!("handled above")
                     }
