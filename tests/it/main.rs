@@ -4,6 +4,10 @@
 //! - `run`: a release is published whole (files, parts, manifest, SHA256SUMS, catalogue,
 //!   menu), the initrd keeps the upstream bytes and its overlay is readable by cpio, and a
 //!   second run changes nothing.
+//! - `crash`: `repack worker` killed with SIGKILL at ≥ 10 random points of a real build
+//!   (download, after verification, assembly, publish, before the catalogue commit) and
+//!   restarted: the build is published once, nothing partial is ever current, the download
+//!   resumes; on SQLite and PostgreSQL.
 //! - `failures`: corrupted, mislisted, incomplete and truncated images and an unreachable
 //!   upstream fail with a clear error and publish nothing.
 //! - `resume`: interrupted downloads resume with Range, in one run and across runs.
@@ -24,6 +28,7 @@
 //!   (RFC 3339 times, exit code 3), revalidates feeds with 304s, and sweeps `--all`
 //!   concurrently within the per-host limit.
 
+mod crash;
 mod failures;
 mod publish_github;
 mod recipes;

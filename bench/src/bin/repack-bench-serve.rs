@@ -4,11 +4,13 @@
 //! - `GET /menu.ipxe`, rendered from a catalogue of `--builds` current builds at every
 //!   request (SQLite, the embedded default);
 //! - `POST /hooks/github`: a signed `release` delivery with a new delivery id per request (a
-//!   Lua script numbers them), so every request verifies the HMAC, records the delivery and
-//!   enqueues (collapsing into the recipe's pending job) in one write transaction.
+//!   Lua script numbers them per wrk thread), so every request verifies the HMAC, records the
+//!   delivery and enqueues (collapsing into the recipe's pending job) in one write
+//!   transaction.
 //!
 //! Prints requests/s, p50 and p99 latency per endpoint and fails when any request failed or
-//! answered other than 200/202. Usage: `cargo build --release -p repack -p repack-bench`,
+//! answered other than 200/202, or when fewer deliveries were recorded than requests were
+//! answered (ids repeated: replays are cheaper and would flatter the figures). Usage: `cargo build --release -p repack -p repack-bench`,
 //! then `target/release/repack-bench-serve --repack target/release/repack` (bench/README.md).
 
 use anyhow::{Context, Result, bail, ensure};
@@ -239,7 +241,12 @@ fn main() -> Result<()> {
     std::fs::write(
         &script,
         format!(
-            r#"counter = 0
+            r#"threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+counter = 0
 wrk.method = "POST"
 wrk.body = '{body}'
 wrk.headers["Content-Type"] = "application/json"
@@ -247,7 +254,7 @@ wrk.headers["X-GitHub-Event"] = "release"
 wrk.headers["X-Hub-Signature-256"] = "{signature}"
 request = function()
   counter = counter + 1
-  wrk.headers["X-GitHub-Delivery"] = string.format("bench-%d-%d", math.random(1, 1000000000), counter)
+  wrk.headers["X-GitHub-Delivery"] = string.format("bench-%d-%d", tid, counter)
   return wrk.format()
 end
 "#
@@ -255,6 +262,23 @@ end
     )?;
     let hooks = wrk(&args, &format!("{base}/hooks/github"), Some(&script))?;
     drop(server);
+    // Every answered request recorded a delivery of its own (wrk does not count the requests
+    // still in flight when it stops, which the server may have recorded too).
+    let deliveries: i64 = runtime.block_on(async {
+        let catalog =
+            Catalog::open(&format!("sqlite://{}", data.join("catalog.db").display())).await?;
+        let count = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries")
+            .fetch_one(catalog.database().pool())
+            .await;
+        catalog.close().await;
+        anyhow::Ok(count?)
+    })?;
+    let deliveries = u64::try_from(deliveries)?;
+    ensure!(
+        deliveries >= hooks.requests,
+        "{} webhook requests answered but only {deliveries} deliveries recorded: delivery ids repeated",
+        hooks.requests
+    );
 
     for (what, load) in [("GET /menu.ipxe", &menu), ("POST /hooks/github", &hooks)] {
         println!(

@@ -1,7 +1,11 @@
 //! Staging directories and the finished, verified release laid out in one.
 //!
 //! [`Staging`] is a directory a release is assembled in; it deletes itself when dropped unless
-//! something took it over, so an error anywhere leaves nothing half-written behind.
+//! something took it over, so an error anywhere leaves nothing half-written behind. A process
+//! killed outright drops nothing: each staging directory holds an exclusive lock on itself
+//! while in use, which the kernel releases when the process dies, so the next
+//! [`Staging::create`] under the same parent tells an abandoned directory (lock free) from
+//! one in use (by any process) and removes it.
 //! [`StagedRelease`] is what a publisher is handed: a staging directory together with the
 //! manifest describing it, checked complete (every part the manifest lists is there with its
 //! size, `manifest.json` and `SHA256SUMS` too, and nothing else). A publisher never creates,
@@ -10,6 +14,7 @@
 use crate::AssembleError;
 use repack_core::Manifest;
 use std::collections::BTreeSet;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// The release's own metadata files, besides the parts the manifest lists.
@@ -24,6 +29,8 @@ pub struct Staging {
     path: Option<PathBuf>,
     /// Deleted on drop (a directory this process created for one attempt).
     owned: bool,
+    /// The directory, opened and locked exclusively while this value lives (owned ones).
+    _lock: Option<File>,
 }
 
 impl Staging {
@@ -47,12 +54,17 @@ impl Staging {
                 .map(|elapsed| elapsed.as_nanos())
                 .unwrap_or_default()
         );
+        sweep_abandoned(parent);
         let path = parent.join(unique);
         std::fs::create_dir(&path).map_err(|e| io_error(&path, e))?;
-        Ok(Staging {
+        // Deleted again if it cannot be locked.
+        let mut staging = Staging {
             path: Some(path),
             owned: true,
-        })
+            _lock: None,
+        };
+        staging._lock = Some(lock_new_dir(staging.path())?);
+        Ok(staging)
     }
 
     /// An existing directory (a release built earlier, `repack publish github DIR`): read
@@ -61,6 +73,7 @@ impl Staging {
         Staging {
             path: Some(path.into()),
             owned: false,
+            _lock: None,
         }
     }
 
@@ -92,6 +105,59 @@ impl Drop for Staging {
             && error.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(path = %path.display(), %error, "cannot remove staging directory");
+        }
+    }
+}
+
+/// Locks the staging directory just created at `path` for as long as its [`Staging`] lives.
+/// A sweep in another process that got in between the `mkdir` and the lock has removed it:
+/// then the lock holds a directory no longer at `path`, and that is an error.
+fn lock_new_dir(path: &Path) -> Result<File, AssembleError> {
+    use std::os::unix::fs::MetadataExt;
+    let io_error = |action, source| AssembleError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    };
+    let dir = File::open(path).map_err(|e| io_error("cannot open", e))?;
+    dir.lock().map_err(|e| io_error("cannot lock", e))?;
+    let held = dir.metadata().map_err(|e| io_error("cannot inspect", e))?;
+    let named = std::fs::metadata(path).map_err(|e| io_error("cannot inspect", e))?;
+    if (held.dev(), held.ino()) != (named.dev(), named.ino()) {
+        return Err(io_error(
+            "cannot keep",
+            std::io::Error::other("another process removed the new staging directory"),
+        ));
+    }
+    Ok(dir)
+}
+
+/// Removes the staging directories under `parent` whose attempt died before it published or
+/// dropped them (SIGKILL, power loss): their lock is free. Ones in use stay locked by their
+/// [`Staging`] and are left alone, whichever process holds them.
+fn sweep_abandoned(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            continue;
+        }
+        let Ok(dir) = File::open(&path) else {
+            continue;
+        };
+        if dir.try_lock().is_err() {
+            continue;
+        }
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "removed an abandoned staging directory")
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "cannot remove an abandoned staging directory")
+            }
         }
     }
 }

@@ -4,6 +4,10 @@ use crate::commands::{initrd::InitrdCommand, iso::IsoCommand, recipes::RecipesCo
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The shortest `repack worker --lease-seconds`: heartbeats go every quarter of the lease,
+/// and a busy database or machine must not make one late enough to lose a running build.
+pub const MIN_LEASE_SECONDS: u64 = 3;
+
 /// Turn upstream live-ISO releases into network-bootable releases and iPXE menus.
 ///
 /// repack watches an upstream for new ISOs, downloads and verifies them, republishes kernel,
@@ -51,6 +55,15 @@ pub enum Command {
         /// released to another worker.
         #[arg(long, default_value_t = 300)]
         grace_seconds: u64,
+        /// Seconds a running build's job stays leased to this worker without a heartbeat
+        /// (renewed every quarter of it): if this worker dies, another one takes its builds
+        /// over this long after. At least 3.
+        #[arg(
+            long,
+            default_value_t = 120,
+            value_parser = clap::value_parser!(u64).range(MIN_LEASE_SECONDS..)
+        )]
+        lease_seconds: u64,
     },
     /// Serve the status page, webhooks (which queue builds for `repack worker`), menus, the
     /// published files, /healthz, /metrics and a read-only JSON API over HTTP, until SIGTERM.

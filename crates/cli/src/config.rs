@@ -34,6 +34,9 @@
 //! github_secret_file = "/run/secrets/github-webhook"   # or REPACK_GITHUB_WEBHOOK_SECRET
 //! gitlab_token_file = "/run/secrets/gitlab-webhook"    # or REPACK_GITLAB_WEBHOOK_TOKEN
 //! forgejo_secret_file = "/run/secrets/forgejo-webhook" # or REPACK_FORGEJO_WEBHOOK_SECRET
+//!
+//! [queue]                                         # repack worker, repack run
+//! keep_days = 30                                  # finished jobs, webhook deliveries; 0 = forever
 //! ```
 //! Webhook secrets and the GitHub token are never written in this file itself: only the path
 //! of a file holding one, or the environment variable.
@@ -66,6 +69,15 @@ struct ConfigFile {
     publisher: Option<PublisherKind>,
     staging_dir: Option<PathBuf>,
     github: Option<GitHubFile>,
+    #[serde(default)]
+    queue: QueueFile,
+}
+
+/// The `[queue]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueFile {
+    keep_days: Option<u32>,
 }
 
 /// `publisher = "directory" | "github"`.
@@ -123,6 +135,16 @@ pub struct GitHubApp {
     pub private_key_file: PathBuf,
 }
 
+/// Settings of the job queue's workers.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// Finished jobs and webhook deliveries older than this are pruned; `None` keeps them.
+    pub keep_finished: Option<std::time::Duration>,
+}
+
+/// The longest `[queue] keep_days` (a century); `0` keeps everything.
+const MAX_KEEP_DAYS: u32 = 36_500;
+
 /// The `[server]` table as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +190,7 @@ pub struct Config {
     /// Where releases are laid out before they are published.
     pub staging_dir: PathBuf,
     pub github: GitHubSettings,
+    pub queue: QueueConfig,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -335,11 +358,22 @@ impl Config {
         if publisher == PublisherKind::GitHub && github.repo.is_none() {
             bail!("publisher = \"github\" needs `repo = \"owner/name\"` in [github]");
         }
+        let queue = QueueConfig {
+            keep_finished: match file.queue.keep_days {
+                None => Some(repack_queue::DEFAULT_KEEP_FINISHED),
+                Some(0) => None,
+                Some(days) if days > MAX_KEEP_DAYS => bail!(
+                    "[queue] keep_days {days} is above {MAX_KEEP_DAYS}; use 0 to keep finished jobs forever"
+                ),
+                Some(days) => Some(std::time::Duration::from_secs(u64::from(days) * 86_400)),
+            },
+        };
         Ok(Config {
             publisher,
             staging_dir,
             github,
             server,
+            queue,
             fetch_retries,
             data_dir,
             database_url,
@@ -489,6 +523,28 @@ to = "http://b/"
         )
         .unwrap_err();
         assert!(half.to_string().contains("go together"), "{half}");
+    }
+
+    #[test]
+    fn queue_retention_defaults_to_thirty_days_and_zero_keeps_everything() {
+        let config = Config::resolve(ConfigFile::default(), None, &env_from(&[])).unwrap();
+        assert_eq!(
+            config.queue.keep_finished,
+            Some(std::time::Duration::from_secs(30 * 86_400))
+        );
+        let file: ConfigFile = toml::from_str("[queue]\nkeep_days = 7\n").unwrap();
+        let config = Config::resolve(file, None, &env_from(&[])).unwrap();
+        assert_eq!(
+            config.queue.keep_finished,
+            Some(std::time::Duration::from_secs(7 * 86_400))
+        );
+        let file: ConfigFile = toml::from_str("[queue]\nkeep_days = 0\n").unwrap();
+        let config = Config::resolve(file, None, &env_from(&[])).unwrap();
+        assert_eq!(config.queue.keep_finished, None);
+        let file: ConfigFile = toml::from_str("[queue]\nkeep_days = 100000\n").unwrap();
+        let error = Config::resolve(file, None, &env_from(&[])).unwrap_err();
+        assert!(error.to_string().contains("keep_days"), "{error}");
+        assert!(toml::from_str::<ConfigFile>("[queue]\nkeep = 3\n").is_err());
     }
 
     #[test]

@@ -184,11 +184,15 @@ impl PartFile {
             .metadata()
             .map_err(|error| Some(format!("cannot stat the part file: {error}")))?
             .len();
-        // A download that ended in a hole never wrote its last bytes.
-        let written_up_to = match state.holes.last() {
-            Some(hole) if hole.offset + hole.len == state.offset => hole.offset,
-            _ => state.offset,
-        };
+        // A download that ended in a hole never wrote its last bytes; nor the bytes of the
+        // holes right before it (a root image split into parts claims one hole per part).
+        let written_up_to = state.holes.iter().rev().fold(state.offset, |end, hole| {
+            if hole.offset + hole.len == end {
+                hole.offset
+            } else {
+                end
+            }
+        });
         if len < written_up_to {
             return Err(Some(format!(
                 "part file has {len} bytes, fewer than the {} recorded",
@@ -218,6 +222,19 @@ impl PartFile {
         self.offset = state.offset;
         self.checkpointed = state.offset;
         self.validators = state.validators;
+        if !state.holes.is_empty() {
+            // The holes' bytes are in the part file now (synced above): record that before
+            // the caller discards the files they came from, or a process killed before its
+            // first checkpoint would leave a state pointing at files that are gone.
+            self.write_state().map_err(|error| {
+                Some(format!(
+                    "cannot record the filled holes: {} {}: {}",
+                    error.action,
+                    error.path.display(),
+                    error.source
+                ))
+            })?;
+        }
         Ok(())
     }
 
@@ -331,6 +348,14 @@ impl PartFile {
         self.file
             .sync_data()
             .map_err(io_error("fsync", &self.paths.part))?;
+        self.write_state()?;
+        self.checkpointed = self.offset;
+        Ok(())
+    }
+
+    /// Replaces the state file with the current offset, validators, hash state and holes.
+    /// The part file's bytes up to the offset must be durable already.
+    fn write_state(&self) -> Result<(), PartIoError> {
         let state = PartState {
             version: STATE_VERSION,
             url: self.url.clone(),
@@ -343,9 +368,7 @@ impl PartFile {
         let json = serde_json::to_vec_pretty(&state).expect("part state serialises");
         let tmp = self.paths.state.with_extension("state.tmp");
         write_durably(&tmp, &json).map_err(io_error("write", &tmp))?;
-        fs::rename(&tmp, &self.paths.state).map_err(io_error("rename", &self.paths.state))?;
-        self.checkpointed = self.offset;
-        Ok(())
+        fs::rename(&tmp, &self.paths.state).map_err(io_error("rename", &self.paths.state))
     }
 
     /// Makes the whole file durable and returns its size and digest. The part file stays
@@ -586,6 +609,89 @@ mod tests {
         assert_eq!(size, data.len() as u64);
         assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
         assert_eq!(fs::read(dir.path().join("iso/ab.iso.part")).unwrap(), data);
+    }
+
+    /// A root image split into parts is claimed as one hole per part, back to back. A
+    /// checkpoint inside the second one has written nothing since the first began, and that
+    /// still resumes (issue 16's crash harness found it restarting from byte 0).
+    #[test]
+    fn a_checkpoint_after_adjacent_holes_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 31) as u8).collect();
+        // Bytes 1000..5000 go to `part1`, 5000..9000 to `part2`.
+        let claims: Vec<Claim> = [("part1", 1000), ("part2", 5000)]
+            .into_iter()
+            .map(|(name, offset)| {
+                let file = dir.path().join(name);
+                fs::write(&file, &data[offset..offset + 4000]).unwrap();
+                Claim {
+                    offset: offset as u64,
+                    len: 4000,
+                    file,
+                    file_offset: 0,
+                }
+            })
+            .collect();
+        let (mut part, _) = open(dir.path(), "m");
+        part.append(&[Bytes::copy_from_slice(&data[..7000])], &claims)
+            .unwrap();
+        part.checkpoint().unwrap();
+        assert_eq!(
+            fs::metadata(dir.path().join("iso/ab.iso.part"))
+                .unwrap()
+                .len(),
+            1000
+        );
+        drop(part);
+
+        let (mut part, reason) = open(dir.path(), "m");
+        assert_eq!(reason, None);
+        assert_eq!(part.offset(), 7000);
+        part.append(&[Bytes::copy_from_slice(&data[7000..])], &[])
+            .unwrap();
+        let (size, digest) = part.finish().unwrap();
+        assert_eq!(size, data.len() as u64);
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
+        assert_eq!(fs::read(dir.path().join("iso/ab.iso.part")).unwrap(), data);
+    }
+
+    /// A resume fills the holes back and records that at once: the tap's files are
+    /// discarded next, and a process killed before its first checkpoint must not leave a
+    /// state that still points at them (issue 16's crash harness found the next resume
+    /// starting over from byte 0).
+    #[test]
+    fn a_resume_after_a_resume_no_longer_needs_the_tap_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..6000u32).map(|i| (i * 17) as u8).collect();
+        let tap_file = dir.path().join("tap");
+        fs::write(&tap_file, &data[1000..4000]).unwrap();
+        let claim = Claim {
+            offset: 1000,
+            len: 3000,
+            file: tap_file.clone(),
+            file_offset: 0,
+        };
+        let (mut part, _) = open(dir.path(), "m");
+        part.append(&[Bytes::copy_from_slice(&data[..5000])], &[claim])
+            .unwrap();
+        part.checkpoint().unwrap();
+        drop(part);
+
+        // Resumed (the holes are filled back), then killed before any checkpoint.
+        let (part, reason) = open(dir.path(), "m");
+        assert_eq!(reason, None);
+        assert_eq!(part.offset(), 5000);
+        drop(part);
+        fs::remove_file(&tap_file).unwrap();
+
+        let (mut part, reason) = open(dir.path(), "m");
+        assert_eq!(reason, None);
+        assert_eq!(part.offset(), 5000);
+        part.append(&[Bytes::copy_from_slice(&data[5000..])], &[])
+            .unwrap();
+        let (size, digest) = part.finish().unwrap();
+        assert_eq!(size, data.len() as u64);
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
     }
 
     #[test]

@@ -127,6 +127,15 @@ impl<P: Publisher> Pipeline<P> {
         tracing::info!(recipe = %recipe.id, %tag, "build key derived");
         if let Some(existing) = self.catalog.find_build(&key).await? {
             tracing::info!(recipe = %recipe.id, tag = %existing.tag, "already published; nothing to do");
+            // A run killed between the catalogue commit and the menu left a menu without this
+            // build: render it again (the publisher leaves an unchanged menu untouched).
+            if let Err(error) = self.regenerate_menu().await {
+                return Err(PipelineError::MenuAfterPublish {
+                    tag: existing.tag,
+                    location: existing.location,
+                    source: Box::new(error),
+                });
+            }
             return Ok(Outcome::UpToDate {
                 version: existing.version,
                 tag: existing.tag,
@@ -216,12 +225,14 @@ impl<P: Publisher> Pipeline<P> {
             streamed,
             hollow: iso.hollow,
         };
+        tracing::info!(recipe = %recipe.id, %tag, staging = %staging.path().display(), "assembling release");
         let manifest = tokio::task::spawn_blocking(move || job.build())
             .await
             .map_err(|error| PipelineError::Task(error.to_string()))??;
 
         // Checked complete before the publisher sees it; an incomplete one is deleted here.
         let release = StagedRelease::new(staging, manifest.clone())?;
+        tracing::info!(recipe = %recipe.id, %tag, "publishing release");
         let published = self.publisher.publish(release).await?;
         tracing::info!(location = %published.location, new = published.newly_published, "release published");
         self.catalog

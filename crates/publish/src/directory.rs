@@ -109,6 +109,10 @@ impl DirectoryPublisher {
         })?;
         let temporary = root.join(format!(".{name}.tmp"));
         let destination = root.join(name);
+        if std::fs::read(&destination).is_ok_and(|existing| existing == contents) {
+            // Already there, byte for byte: an unchanged file keeps its time (and caches).
+            return Ok(());
+        }
         let io_error = |action, path: &Path, source| PublishError::Io {
             action,
             path: path.to_owned(),

@@ -54,7 +54,8 @@ pub trait Publisher: Send + Sync {
         release: StagedRelease,
     ) -> impl Future<Output = Result<Published, PublishError>> + Send;
 
-    /// Replaces a top-level file (e.g. `menu.ipxe`) atomically.
+    /// Replaces a top-level file (e.g. `menu.ipxe`) atomically; one that already holds
+    /// `contents` may be left as it is.
     fn publish_file(
         &self,
         name: &str,

@@ -8,7 +8,8 @@
 //! with jitter until its attempts are spent and it ends `failed`, its error kept; a job whose
 //! lease expired (its worker died) is re-queued and counts the attempt. [`Worker`] runs
 //! claimed jobs in N slots with a heartbeat each and shuts down gracefully, releasing what
-//! is still running after the grace period. [`Scheduler`] turns each recipe's cron
+//! is still running after the grace period; it also prunes, every so often, finished jobs and
+//! webhook deliveries older than a retention ([`Queue::prune`]). [`Scheduler`] turns each recipe's cron
 //! [`Schedule`] into one job per slot, however many schedulers race.
 //!
 //! [`JobKind`] is the one registration list of job kinds; the [`Job`] trait is the work
@@ -28,6 +29,7 @@ mod delivery;
 mod error;
 mod job;
 mod kind;
+mod prune;
 mod queue;
 mod record;
 mod schedule;
@@ -39,8 +41,9 @@ pub use delivery::{Delivered, MAX_DELIVERY_ID};
 pub use error::QueueError;
 pub use job::{Job, JobContext, JobError};
 pub use kind::{JobKind, Reason};
+pub use prune::Pruned;
 pub use queue::{FailOutcome, LEASE_EXPIRED, Queue};
 pub use record::{Claim, Enqueued, JobFailure, JobId, JobRecord, JobState, Lease, NewJob};
 pub use schedule::{Schedule, Scheduler};
 pub use stats::{DurationHistogram, JobCount, MAX_BUCKETS};
-pub use worker::{Worker, WorkerConfig, WorkerReport};
+pub use worker::{DEFAULT_KEEP_FINISHED, Worker, WorkerConfig, WorkerReport};

@@ -6,7 +6,9 @@
 //! running job has a heartbeat task renewing its lease; the job's outcome is recorded when its
 //! task ends (a panic is a failure). On the stop signal the worker claims nothing more, lets
 //! running jobs finish within the grace period, then cancels the rest and releases their
-//! leases, so another worker takes them at once instead of after the lease runs out.
+//! leases, so another worker takes them at once instead of after the lease runs out. Every
+//! [`WorkerConfig::prune_interval`] it also deletes finished jobs and webhook deliveries older
+//! than [`WorkerConfig::keep_finished`] ([`Queue::prune`]).
 //!
 //! Database errors in the loop are logged and retried at the next poll: a worker outlives a
 //! database restart. A job whose outcome cannot be recorded is re-queued when its lease
@@ -46,7 +48,15 @@ pub struct WorkerConfig {
     /// Stop once no job is queued or running anywhere (`repack run`: enqueue, then work until
     /// the queue is empty).
     pub until_idle: bool,
+    /// Finished jobs and webhook deliveries older than this are deleted ([`Queue::prune`]);
+    /// `None` keeps them forever. Default 30 days.
+    pub keep_finished: Option<Duration>,
+    /// How often the worker prunes (first when it starts).
+    pub prune_interval: Duration,
 }
+
+/// The default of [`WorkerConfig::keep_finished`]: 30 days.
+pub const DEFAULT_KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 impl Default for WorkerConfig {
     fn default() -> WorkerConfig {
@@ -59,6 +69,8 @@ impl Default for WorkerConfig {
             grace_period: Duration::from_secs(30),
             backoff: Backoff::default(),
             until_idle: false,
+            keep_finished: Some(DEFAULT_KEEP_FINISHED),
+            prune_interval: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -117,6 +129,7 @@ impl<J: Job> Worker<J> {
         let mut running: HashMap<task::Id, Running> = HashMap::new();
         let mut report = WorkerReport::default();
         let mut last_reap: Option<Instant> = None;
+        let mut last_prune: Option<Instant> = None;
         tracing::info!(worker = %self.config.id, slots, "worker started");
 
         while !shutdown.is_cancelled() {
@@ -125,6 +138,20 @@ impl<J: Job> Worker<J> {
                     tracing::warn!(worker = %self.config.id, error = %error, "cannot re-queue expired leases");
                 }
                 last_reap = Some(Instant::now());
+            }
+            if let Some(keep) = self.config.keep_finished
+                && last_prune.is_none_or(|at| at.elapsed() >= self.config.prune_interval)
+            {
+                // A retention reaching before the calendar's start keeps everything.
+                let older_than = time::Duration::try_from(keep)
+                    .ok()
+                    .and_then(|keep| repack_catalog::timestamp::now().checked_sub(keep));
+                if let Some(older_than) = older_than
+                    && let Err(error) = self.queue.prune(older_than).await
+                {
+                    tracing::warn!(worker = %self.config.id, error = %error, "cannot prune finished jobs");
+                }
+                last_prune = Some(Instant::now());
             }
             while tasks.len() < slots && !shutdown.is_cancelled() {
                 match self.queue.claim(&self.config.id, self.config.lease).await {

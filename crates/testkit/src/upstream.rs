@@ -2,9 +2,11 @@
 //!
 //! Files are served with `Content-Length`, `ETag`, `Last-Modified` and single-range
 //! `Range: bytes=N-[M]` support. Every request is logged (path, Range header, status, bytes
-//! sent) so tests can assert what a client really asked for. Faults: flip one byte of a file,
-//! serve a file truncated, cut every response after N body bytes (the connection drops), or
-//! answer everything with 503.
+//! planned and really sent) so tests can assert what a client really asked for and got.
+//! Faults: flip one byte of a file, serve a file truncated, cut every response after N body
+//! bytes (the connection drops), or answer everything with 503. A throttle
+//! ([`Upstream::set_rate`]) paces every body, so a download lasts long enough for a test to
+//! act in the middle of it; by default bodies go out as fast as the client takes them.
 
 use axum::Router;
 use axum::body::Body;
@@ -16,7 +18,9 @@ use futures_util::stream;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// How one URL path is served.
@@ -62,18 +66,30 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Body bytes the server tried to send (before any cut).
     pub planned_bytes: u64,
+    /// Body bytes handed to the connection so far (after any cut; a body still streaming
+    /// counts what has gone out when the log is read). The client may not have read the
+    /// last few hundred KiB of it when it dies: they sit in socket buffers.
+    pub sent_bytes: u64,
 }
 
 #[derive(Default)]
 struct Faults {
     cut_after: Option<u64>,
     unavailable: bool,
+    /// Bytes per second per response; `None` is unthrottled.
+    rate: Option<u64>,
+}
+
+/// A logged request, with the counter its body stream advances.
+struct LogEntry {
+    request: LoggedRequest,
+    sent: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
 struct Shared {
     files: Mutex<HashMap<String, Served>>,
-    log: Mutex<Vec<LoggedRequest>>,
+    log: Mutex<Vec<LogEntry>>,
     faults: Mutex<Faults>,
 }
 
@@ -121,7 +137,16 @@ impl Upstream {
 
     /// Every request so far.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.shared.log.lock().expect("log lock").clone()
+        self.shared
+            .log
+            .lock()
+            .expect("log lock")
+            .iter()
+            .map(|entry| LoggedRequest {
+                sent_bytes: entry.sent.load(Ordering::Relaxed),
+                ..entry.request.clone()
+            })
+            .collect()
     }
 
     /// Requests for `path` so far.
@@ -141,6 +166,17 @@ impl Upstream {
     pub fn set_unavailable(&self, unavailable: bool) {
         self.shared.faults.lock().expect("faults lock").unavailable = unavailable;
     }
+
+    /// Paces every response body that starts from now on to `bytes_per_second` (`None`, the
+    /// default, sends as fast as the client reads). Panics on a rate of 0.
+    pub fn set_rate(&self, bytes_per_second: Option<u64>) {
+        assert_ne!(
+            bytes_per_second,
+            Some(0),
+            "a rate of 0 would never send a byte"
+        );
+        self.shared.faults.lock().expect("faults lock").rate = bytes_per_second;
+    }
 }
 
 async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -150,18 +186,24 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let (cut_after, unavailable) = {
+    let (cut_after, unavailable, rate) = {
         let faults = shared.faults.lock().expect("faults lock");
-        (faults.cut_after, faults.unavailable)
+        (faults.cut_after, faults.unavailable, faults.rate)
     };
     let served = shared.files.lock().expect("files lock").get(&path).cloned();
     let log = |status: StatusCode, planned_bytes: u64| {
-        shared.log.lock().expect("log lock").push(LoggedRequest {
-            path: path.clone(),
-            range: range.clone(),
-            status: status.as_u16(),
-            planned_bytes,
+        let sent = Arc::new(AtomicU64::new(0));
+        shared.log.lock().expect("log lock").push(LogEntry {
+            request: LoggedRequest {
+                path: path.clone(),
+                range: range.clone(),
+                status: status.as_u16(),
+                planned_bytes,
+                sent_bytes: 0,
+            },
+            sent: Arc::clone(&sent),
         });
+        sent
     };
     if unavailable {
         log(StatusCode::SERVICE_UNAVAILABLE, 0);
@@ -215,8 +257,17 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         header::CONTENT_LENGTH,
         HeaderValue::from_str(&(end - start).to_string()).expect("length"),
     );
-    log(status, end - start);
-    let body = body_stream(served, start, end, cut_after);
+    let sent = log(status, end - start);
+    let body = body_stream(
+        served,
+        start,
+        end,
+        Pacing {
+            cut_after,
+            rate,
+            sent,
+        },
+    );
     (status, headers, body).into_response()
 }
 
@@ -235,7 +286,14 @@ fn parse_range(text: &str, len: u64) -> Option<(u64, u64)> {
 
 const CHUNK: usize = 64 * 1024;
 
-fn body_stream(served: Served, start: u64, end: u64, cut_after: Option<u64>) -> Body {
+/// How one body goes out: where it is cut, how fast, and the log's counter of what was sent.
+struct Pacing {
+    cut_after: Option<u64>,
+    rate: Option<u64>,
+    sent: Arc<AtomicU64>,
+}
+
+fn body_stream(served: Served, start: u64, end: u64, pacing: Pacing) -> Body {
     struct Cursor {
         served: Served,
         file: Option<tokio::fs::File>,
@@ -243,6 +301,9 @@ fn body_stream(served: Served, start: u64, end: u64, cut_after: Option<u64>) -> 
         end: u64,
         sent: u64,
         cut_after: Option<u64>,
+        rate: Option<u64>,
+        logged: Arc<AtomicU64>,
+        started: tokio::time::Instant,
     }
     let cursor = Cursor {
         served,
@@ -250,7 +311,10 @@ fn body_stream(served: Served, start: u64, end: u64, cut_after: Option<u64>) -> 
         position: start,
         end,
         sent: 0,
-        cut_after,
+        cut_after: pacing.cut_after,
+        rate: pacing.rate,
+        logged: pacing.sent,
+        started: tokio::time::Instant::now(),
     };
     let chunks = stream::unfold(cursor, |mut cursor| async move {
         if cursor.position >= cursor.end {
@@ -294,6 +358,12 @@ fn body_stream(served: Served, start: u64, end: u64, cut_after: Option<u64>) -> 
         }
         cursor.position += want as u64;
         cursor.sent += want as u64;
+        if let Some(rate) = cursor.rate {
+            // The chunk leaves when the body's average rate since its start allows it.
+            let due = Duration::from_secs_f64(cursor.sent as f64 / rate as f64);
+            tokio::time::sleep_until(cursor.started + due).await;
+        }
+        cursor.logged.fetch_add(want as u64, Ordering::Relaxed);
         Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), cursor))
     });
     Body::from_stream(chunks)
@@ -337,6 +407,43 @@ mod tests {
     fn http_dates_match_known_values() {
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+    }
+
+    /// The whole response to `GET path` over a raw HTTP/1.1 connection, as bytes.
+    async fn get(upstream: &Upstream, path: &str) -> Vec<u8> {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(upstream.addr).await.unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        // A cut body ends in a reset: keep what arrived.
+        let _ = stream.read_to_end(&mut response).await;
+        response
+    }
+
+    #[tokio::test]
+    async fn a_throttled_body_takes_its_time_and_the_log_counts_what_was_sent() {
+        const LEN: usize = 256 * 1024;
+        let upstream = Upstream::start().await;
+        upstream.put("/f", Served::text("x".repeat(LEN)));
+        // 1 MiB/s: 256 KiB take a quarter of a second.
+        upstream.set_rate(Some(1 << 20));
+        let started = std::time::Instant::now();
+        let response = get(&upstream, "/f").await;
+        let elapsed = started.elapsed();
+        assert!(response.ends_with(&[b'x'; LEN]), "{} bytes", response.len());
+        assert!(elapsed >= Duration::from_millis(240), "{elapsed:?}");
+
+        upstream.set_rate(None);
+        upstream.cut_responses_after(Some(1000));
+        get(&upstream, "/f").await;
+        let logged = upstream.requests_for("/f");
+        let sent: Vec<(u64, u64)> = logged
+            .iter()
+            .map(|request| (request.planned_bytes, request.sent_bytes))
+            .collect();
+        assert_eq!(sent, [(LEN as u64, LEN as u64), (LEN as u64, 1000)]);
     }
 
     #[test]

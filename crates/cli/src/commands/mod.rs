@@ -36,11 +36,13 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                     Command::Worker {
                         slots,
                         grace_seconds,
+                        lease_seconds,
                     } => {
                         worker::worker(
                             &config,
                             slots,
                             std::time::Duration::from_secs(grace_seconds),
+                            std::time::Duration::from_secs(lease_seconds),
                         )
                         .await
                     }

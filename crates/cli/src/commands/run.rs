@@ -35,6 +35,7 @@ pub async fn run(config: &Config, recipe_id: &str) -> Result<ExitCode> {
         jobs.clone(),
         WorkerConfig {
             until_idle: true,
+            keep_finished: config.queue.keep_finished,
             ..WorkerConfig::default()
         },
     );

@@ -2,6 +2,9 @@
 //! slots (several workers on one database enqueue each slot once), works the queue with N
 //! job slots, and on SIGTERM or SIGINT stops claiming, lets running builds finish within the
 //! grace period and releases the leases of the rest, so another worker takes them over.
+//! A worker killed outright (SIGKILL, power loss) stops renewing its leases: its builds are
+//! taken over by another worker once `--lease-seconds` have passed. The worker also prunes
+//! finished jobs and webhook deliveries older than `[queue] keep_days`.
 
 use crate::config::Config;
 use crate::services::{BuildJobs, Services};
@@ -16,7 +19,14 @@ use tokio_util::sync::CancellationToken;
 /// hit their mirrors in the same second.
 const CRON_JITTER: Duration = Duration::from_secs(120);
 
-pub async fn worker(config: &Config, slots: usize, grace: Duration) -> Result<ExitCode> {
+/// Runs the worker: `slots` builds at a time, `grace` to finish them after SIGTERM, leases
+/// of `lease` renewed every quarter of it.
+pub async fn worker(
+    config: &Config,
+    slots: usize,
+    grace: Duration,
+    lease: Duration,
+) -> Result<ExitCode> {
     let services = Services::open(config).await?;
     let queue = services.queue();
 
@@ -50,6 +60,9 @@ pub async fn worker(config: &Config, slots: usize, grace: Duration) -> Result<Ex
             id: format!("{host}-{}", defaults.id),
             slots,
             grace_period: grace,
+            lease,
+            heartbeat: lease / 4,
+            keep_finished: config.queue.keep_finished,
             ..defaults
         },
     )

@@ -213,5 +213,53 @@ async fn top_level_files_are_replaced_whole() {
         "#!ipxe\nnew\n"
     );
     assert!(!root.path().join(".menu.ipxe.tmp").exists());
+    // The same contents again leave the file as it is (a rerun after a crash renders the
+    // menu again; an unchanged menu keeps its modification time).
+    let modified = || {
+        std::fs::metadata(root.path().join("menu.ipxe"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = modified();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    publisher
+        .publish_file("menu.ipxe", b"#!ipxe\nnew\n".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(modified(), before);
     assert!(publisher.publish_file("../escape", vec![]).await.is_err());
+}
+
+/// A killed process drops nothing: its staging directory stays, unlocked. The next staging
+/// directory made under the same parent removes it, and leaves alone one still in use
+/// (locked by its owner).
+#[test]
+fn staging_of_a_killed_attempt_is_swept_and_one_in_use_is_kept() {
+    let root = tempfile::tempdir().unwrap();
+    let publisher = DirectoryPublisher::new(root.path());
+    let in_use = fill(&publisher, &manifest_for(b"one"));
+    let abandoned = root
+        .path()
+        .join(".staging/debian-live-12.10.0-abcdef01-1-2");
+    std::fs::create_dir_all(&abandoned).unwrap();
+    std::fs::write(abandoned.join("vmlinuz"), b"half a kern").unwrap();
+
+    let next = Staging::create(
+        &publisher.staging_parent(),
+        "debian-live",
+        "12.10.0-abcdef01",
+    )
+    .unwrap();
+    assert!(
+        !abandoned.exists(),
+        "the abandoned staging directory was kept"
+    );
+    assert!(
+        in_use.path().join("vmlinuz").is_file(),
+        "a staging directory in use was swept"
+    );
+    assert_eq!(staging_leftovers(root.path()), 2);
+    drop((in_use, next));
+    assert_eq!(staging_leftovers(root.path()), 0);
 }

@@ -10,6 +10,8 @@
 //! - `retry`: backoff with growing delays, failing for good with the error kept, retries by
 //!   the worker, panics;
 //! - `worker`: graceful shutdown releases what is still running;
+//! - `prune`: finished jobs and webhook deliveries past the retention are deleted, pending
+//!   jobs never; a worker prunes on its own;
 //! - `schedule`: cron slots enqueued once with racing schedulers, missed slots coalesced;
 //! - `exactly_once`: two worker processes (`repack-queue-test-worker`) × 50 jobs.
 
@@ -17,6 +19,7 @@ mod claim;
 mod dedupe;
 mod exactly_once;
 mod lease;
+mod prune;
 mod retry;
 mod schedule;
 mod support;

@@ -75,6 +75,8 @@ pub fn quick_worker(id: &str) -> WorkerConfig {
             jitter: 0.5,
         },
         until_idle: false,
+        keep_finished: None,
+        prune_interval: Duration::from_secs(60 * 60),
     }
 }
 
