@@ -147,6 +147,37 @@ async fn publishes_a_release_then_a_second_run_changes_nothing() {
     let printed = env.repack(&["menu", "-o", "-"]).await;
     printed.assert_success();
     assert_eq!(printed.stdout, menu);
+    // `repack export endpoints` lists the build for netboot.xyz menus: its path and exactly
+    // its stored files (split parts included), written whole.
+    let exported = env.repack(&["export", "endpoints"]).await;
+    exported.assert_success();
+    let yaml = &exported.stdout;
+    assert!(yaml.contains("endpoints:\n"), "{yaml}");
+    assert!(
+        yaml.contains(&format!("path: /{}/\n", current.location)),
+        "{yaml}"
+    );
+    assert!(yaml.contains("version: \"12.10.0\"\n"), "{yaml}");
+    assert!(yaml.contains("arch: x86_64\n"), "{yaml}");
+    let names: Vec<&str> = current.manifest.stored_names().collect();
+    assert!(names.len() >= 3, "{names:?}");
+    for name in &names {
+        assert!(
+            yaml.contains(&format!("- {name}\n")),
+            "{name} not in {yaml}"
+        );
+    }
+    assert_eq!(
+        yaml.matches("\n    - ").count(),
+        names.len(),
+        "exactly the stored files: {yaml}"
+    );
+    let written = env.dir.path().join("endpoints.yml");
+    env.repack(&["export", "endpoints", "-o", written.to_str().unwrap()])
+        .await
+        .assert_success();
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), *yaml);
+
     std::fs::remove_file(env.output_dir().join("menu.ipxe")).unwrap();
     env.repack(&["menu"]).await.assert_success();
     assert_eq!(

@@ -111,6 +111,22 @@ pub enum Command {
     /// Publish something already built, outside the pipeline.
     #[command(subcommand)]
     Publish(PublishCommand),
+    /// Export the catalogue's current builds for other tools.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// What `repack export` writes.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// An `endpoints.yml` fragment in netboot.xyz's shape (path, files, os, version, kernel,
+    /// arch), one entry per current build. It is the whole list each time: replace the old
+    /// fragment with it, never merge, so files a release no longer has are not kept listed.
+    Endpoints {
+        /// Write here instead of standard output (`-` is standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Where `repack publish` publishes to.

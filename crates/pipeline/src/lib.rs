@@ -33,7 +33,7 @@ mod stream;
 /// The trust chain lives with the watchers, so their compliance suite proves it per feed kind.
 pub use repack_watch::trust;
 
-pub use menu::render as render_menu;
+pub use menu::{render as render_menu, render_endpoints};
 
 pub use error::PipelineError;
 

@@ -1,5 +1,6 @@
 //! One module per subcommand, and the one `match` that dispatches to them.
 
+mod export;
 pub mod initrd;
 pub mod iso;
 mod menu;
@@ -11,7 +12,7 @@ mod status;
 mod watch;
 pub(crate) mod worker;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ExportCommand};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                     }
                     Command::Watch(args) => watch::watch(&config, args).await,
                     Command::Menu { output } => menu::menu(&config, output.as_deref()).await,
+                    Command::Export(ExportCommand::Endpoints { output }) => {
+                        export::endpoints(&config, output.as_deref()).await
+                    }
                     Command::Status { json, check_links } => {
                         status::status(&config, json, check_links).await
                     }
