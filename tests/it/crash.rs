@@ -272,19 +272,9 @@ impl Drop for Worker {
     }
 }
 
-fn range_start(request: &LoggedRequest) -> Option<u64> {
-    request
-        .range
-        .as_deref()?
-        .strip_prefix("bytes=")?
-        .strip_suffix('-')?
-        .parse()
-        .ok()
-}
-
 /// Where a transfer is: the offset it started from plus what the server has sent of it.
 fn reached(request: &LoggedRequest) -> u64 {
-    range_start(request).unwrap_or(0) + request.sent_bytes
+    request.range_start().unwrap_or(0) + request.sent_bytes
 }
 
 /// Every release directory and the current build hold every file of their manifest at its
@@ -499,7 +489,7 @@ async fn a_worker_killed_at_random_points_publishes_the_build_once(backend: Test
     let mut resumed_at = 0;
     for &(index, reached_at_kill) in &download_kills {
         let next = &transfers[index + 1];
-        let start = range_start(next).unwrap_or(0);
+        let start = next.range_start().unwrap_or(0);
         assert!(
             start > 0 && start <= reached_at_kill && start >= resumed_at,
             "after a kill at byte {reached_at_kill} the download went on from {start}: \

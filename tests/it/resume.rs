@@ -14,16 +14,6 @@ fn received(requests: &[LoggedRequest]) -> u64 {
         .sum()
 }
 
-fn range_start(request: &LoggedRequest) -> Option<u64> {
-    request
-        .range
-        .as_deref()?
-        .strip_prefix("bytes=")?
-        .strip_suffix('-')?
-        .parse()
-        .ok()
-}
-
 #[tokio::test]
 async fn interrupted_download_resumes_with_range_within_one_run() {
     let fixture = debian_live();
@@ -43,9 +33,9 @@ async fn interrupted_download_resumes_with_range_within_one_run() {
     // Every retry continues where the previous transfer broke, give or take one write batch.
     let mut broke_at = 0;
     for pair in requests.windows(2) {
-        let previous_start = range_start(&pair[0]).unwrap_or(0);
+        let previous_start = pair[0].range_start().unwrap_or(0);
         broke_at = previous_start + pair[0].planned_bytes.min(CUT);
-        let start = range_start(&pair[1]).expect("a retry asks for a range");
+        let start = pair[1].range_start().expect("a retry asks for a range");
         assert!(
             start <= broke_at && start + REPEAT_ALLOWANCE >= broke_at,
             "resumed at {start}, the transfer broke at {broke_at}: {requests:?}"
@@ -86,7 +76,9 @@ async fn download_cut_in_one_run_resumes_in_the_next() {
     assert!(!stream_dir.exists(), "the stream directory was left behind");
     let requests = env.upstream.requests_for(&Env::iso_path("12.10.0"));
     assert_eq!(requests.len(), 2, "{requests:?}");
-    let start = range_start(&requests[1]).expect("the second run resumes with a range");
+    let start = requests[1]
+        .range_start()
+        .expect("the second run resumes with a range");
     assert!(
         start <= CUT && start + REPEAT_ALLOWANCE >= CUT,
         "{requests:?}"

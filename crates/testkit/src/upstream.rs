@@ -72,6 +72,18 @@ pub struct LoggedRequest {
     pub sent_bytes: u64,
 }
 
+impl LoggedRequest {
+    /// The first byte an open-ended `Range: bytes=N-` asked for; `None` without one.
+    pub fn range_start(&self) -> Option<u64> {
+        self.range
+            .as_deref()?
+            .strip_prefix("bytes=")?
+            .strip_suffix('-')?
+            .parse()
+            .ok()
+    }
+}
+
 #[derive(Default)]
 struct Faults {
     cut_after: Option<u64>,
