@@ -3,7 +3,7 @@
 
 use super::Event;
 use super::WebhookError;
-use super::payload::{Payload, Segments, is_zero_id};
+use super::payload::{Payload, Segments, is_zero_id, tag_created};
 
 /// The delivery id headers: Forgejo sends both, Gitea only the second (a UUID).
 pub(super) const DELIVERY: &[&str] = &["X-Forgejo-Delivery", "X-Gitea-Delivery"];
@@ -42,7 +42,7 @@ pub(super) const KNOWN_EVENTS: &[&str] = &[
 pub(super) fn event(name: &'static str, payload: &Payload) -> Result<Event, WebhookError> {
     match name {
         "release" => release(payload),
-        "create" => create(payload),
+        "create" => tag_created(payload),
         "push" => push(payload),
         "delete" => Ok(Event::ignored(name, "a branch or tag was deleted")),
         _ => Ok(Event::ignored(
@@ -69,21 +69,6 @@ fn release(payload: &Payload) -> Result<Event, WebhookError> {
         tag: payload.tag("release.tag_name")?,
         prerelease: payload.bool("release.prerelease")?,
     })
-}
-
-/// `create` with `ref_type: tag` triggers (`ref` is the short name); a branch does not.
-fn create(payload: &Payload) -> Result<Event, WebhookError> {
-    match payload.str("ref_type")? {
-        "tag" => Ok(Event::Tag {
-            repository: payload.repository("repository.full_name", Segments::Two)?,
-            tag: payload.tag("ref")?,
-        }),
-        "branch" => Ok(Event::ignored("create", "a branch was created")),
-        _ => Err(WebhookError::FieldInvalid {
-            field: "ref_type",
-            reason: "is neither `tag` nor `branch`".to_owned(),
-        }),
-    }
 }
 
 /// A push to `refs/tags/…` triggers unless `after` is all zeros (the tag was deleted). A tag

@@ -3,7 +3,7 @@
 
 use super::Event;
 use super::WebhookError;
-use super::payload::{Payload, Segments};
+use super::payload::{Payload, Segments, tag_created};
 
 /// The delivery id header: a GUID, the same on a redelivery of the same event.
 pub(super) const DELIVERY: &[&str] = &["X-GitHub-Delivery"];
@@ -94,7 +94,7 @@ pub(super) fn event(name: &'static str, payload: &Payload) -> Result<Event, Webh
     match name {
         "ping" => Ok(Event::Ping),
         "release" => release(payload),
-        "create" => create(payload),
+        "create" => tag_created(payload),
         "push" => push(payload),
         "delete" => Ok(Event::ignored(name, "a branch or tag was deleted")),
         _ => Ok(Event::ignored(
@@ -126,21 +126,6 @@ fn release(payload: &Payload) -> Result<Event, WebhookError> {
         tag: payload.tag("release.tag_name")?,
         prerelease: payload.bool("release.prerelease")?,
     })
-}
-
-/// `create` with `ref_type: tag` triggers; a created branch does not.
-fn create(payload: &Payload) -> Result<Event, WebhookError> {
-    match payload.str("ref_type")? {
-        "tag" => Ok(Event::Tag {
-            repository: payload.repository("repository.full_name", Segments::Two)?,
-            tag: payload.tag("ref")?,
-        }),
-        "branch" => Ok(Event::ignored("create", "a branch was created")),
-        _ => Err(WebhookError::FieldInvalid {
-            field: "ref_type",
-            reason: "is neither `tag` nor `branch`".to_owned(),
-        }),
-    }
 }
 
 /// `push` to `refs/tags/…` triggers unless it deletes the tag (GitHub's default webhook sends

@@ -207,3 +207,19 @@ fn tag(value: &str) -> Result<String, String> {
 pub(super) fn is_zero_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b == b'0')
 }
+
+/// A `create` event (GitHub's and Forgejo's share its shape): `ref_type: tag` triggers, with
+/// `ref` the tag's short name; a created branch does not.
+pub(super) fn tag_created(payload: &Payload) -> Result<super::Event, WebhookError> {
+    match payload.str("ref_type")? {
+        "tag" => Ok(super::Event::Tag {
+            repository: payload.repository("repository.full_name", Segments::Two)?,
+            tag: payload.tag("ref")?,
+        }),
+        "branch" => Ok(super::Event::ignored("create", "a branch was created")),
+        _ => Err(WebhookError::FieldInvalid {
+            field: "ref_type",
+            reason: "is neither `tag` nor `branch`".to_owned(),
+        }),
+    }
+}
