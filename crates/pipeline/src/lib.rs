@@ -212,7 +212,17 @@ impl<P: Publisher> Pipeline<P> {
                 })
         };
 
-        let staging = Staging::create(&self.settings.staging_dir, &recipe.id, &tag)?;
+        // Creating it sweeps abandoned staging directories (whole releases): off the runtime.
+        let staging = {
+            let (parent, recipe_id, tag) = (
+                self.settings.staging_dir.clone(),
+                recipe.id.clone(),
+                tag.clone(),
+            );
+            tokio::task::spawn_blocking(move || Staging::create(&parent, &recipe_id, &tag))
+                .await
+                .map_err(|error| PipelineError::Task(error.to_string()))??
+        };
         let job = build::BuildJob {
             recipe: recipe.clone(),
             candidate,
