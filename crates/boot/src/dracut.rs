@@ -7,9 +7,13 @@
 //! - `sbin/repackroot`: the netroot handler for `repack:`. dracut's `/sbin/netroot` runs
 //!   `<scheme>root <netif> <netroot> <newroot>` (found with `command -v`) once an interface
 //!   is online, exactly where it would run `/sbin/livenetroot`. repackroot fetches every part
-//!   of the baked rootfs list with dracut's url-lib `fetch_url` (curl: redirects, CA bundle,
-//!   `proxy=`, `rd.noverifyssl`) into a tmpfs at `/run/repack` sized from the list, checks and
-//!   joins them, and execs `/sbin/dmsquash-live-root <image>` as livenetroot does.
+//!   of the baked rootfs list with curl and url-lib's `curl_args` (redirects, `proxy=`,
+//!   `rd.noverifyssl`; url-lib's `fetch_url` itself refuses to write anywhere but a regular
+//!   file, so it cannot stream) straight onto the end of each image in a tmpfs at
+//!   `/run/repack` sized from the list, checks each part, and execs
+//!   `/sbin/dmsquash-live-root <image>` as livenetroot does. dracut's initrds carry no `tee`
+//!   (none of base, livenet, url-lib or dmsquash-live installs it), so each part is hashed
+//!   from the image after its download rather than while it arrives.
 //!
 //! `<hookdir>` is read from the initrd's `dracut-lib.sh` (`hookdir=`): `/lib/dracut/hooks` up
 //! to dracut 059, `/var/lib/dracut/hooks` in dracut-ng (which installs every module's hooks

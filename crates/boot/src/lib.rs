@@ -10,7 +10,8 @@
 //! and livenet), and the two mkinitcpio families [`mkinitcpio::ARCHISO`] (Arch) and
 //! [`mkinitcpio::MISO`] (Manjaro). Every hook shares one shell library ([`HOOK_COMMON`]) that
 //! fetches each part listed in the baked rootfs list (no probing), follows redirects, checks
-//! size and sha256 before use, joins parts in a tmpfs sized from the list, and on a failure
+//! size and sha256 as each part lands (written once, straight onto the end of its image, in a
+//! tmpfs sized to the images alone), and on a failure
 //! prints one `repack: <what failed> <url>` line on the console and ends the boot with a
 //! kernel panic, so no family goes on searching, prompting or booting something else, and
 //! `panic=N` reboots. Hooks use only what the upstream initrd has; a family refuses (with
@@ -156,17 +157,13 @@ pub fn family(kind: BootFamilyKind) -> Result<&'static dyn BootFamily, BootError
     }
 }
 
-/// RAM a boot needs when the root images are downloaded into memory: the images, the part
-/// being joined, the unpacked initrd (about three times its compressed size) and room for the
-/// running system, rounded up to 256 MiB.
+/// RAM a boot needs when the root images are downloaded into memory: the images (each part
+/// is written straight onto the end of its image, so no part is held twice), the unpacked
+/// initrd (about three times its compressed size) and room for the running system, rounded
+/// up to 256 MiB.
 pub fn ram_needed_mib(rootfs: &[ManifestFile], initrd_size: u64) -> u64 {
     const MIB: u64 = 1024 * 1024;
     let images: u64 = rootfs.iter().map(|file| file.size).sum();
-    let largest_part = rootfs
-        .iter()
-        .flat_map(|file| file.parts.iter().map(|part| part.size))
-        .max()
-        .unwrap_or(0);
-    let bytes = images + largest_part + initrd_size.saturating_mul(3) + 512 * MIB;
+    let bytes = images + initrd_size.saturating_mul(3) + 512 * MIB;
     bytes.div_ceil(256 * MIB) * 256
 }

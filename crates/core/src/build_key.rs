@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 /// Bump when the published layout or the patch applied to initrds changes in a way that makes
-/// earlier releases different from what this version would produce.
-pub const FORMAT_VERSION: u32 = 1;
+/// earlier releases different from what this version would produce. 2: the hooks write each
+/// part straight onto the end of its image (a boot needs the images' size in RAM, not + a part).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Identifies a build by its inputs only: the upstream ISO's bytes, the parts of the recipe that
 /// shape the output, and the pipeline's format version. Rebuilding repack or editing a recipe's

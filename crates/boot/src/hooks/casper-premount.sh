@@ -23,7 +23,7 @@ esac
 repack_get ()
 {
 	# busybox wget follows redirects and fails on HTTP errors.
-	wget -q -O "$2" "$1"
+	wget -q -O - "$1"
 }
 
 repack_main ()

@@ -4,13 +4,14 @@
 #
 # Contract with the family part that follows:
 # - it sets repack_base (URL prefix ending in `/`) before calling repack_fetch_all;
-# - it defines repack_get URL FILE: download URL to FILE, following redirects, non-zero
-#   on any transport or HTTP error;
+# - it defines repack_get URL: download URL to standard output, following redirects,
+#   non-zero on any transport or HTTP error;
 # - it mounts nothing itself: repack_mount_tmpfs sizes the tmpfs from the baked list.
 # Every name starts with repack_, so sourcing this into a family's own shell (archiso and
 # miso source their hooks into /init) changes none of the family's variables. POSIX sh only:
-# busybox ash, dash and bash all run it. Needs: ls, mkdir, mv, rm, dd, mount, umount, and
-# one of sha256sum, `busybox sha256sum` or `openssl dgst`.
+# busybox ash, dash and bash all run it. Needs: ls, mkdir, rm, dd, mount, umount, one of
+# sha256sum, `busybox sha256sum` or `openssl dgst`, and tee (or `busybox tee`) to hash a part
+# while it arrives; without tee each part is hashed after its download, from where it landed.
 
 repack_list=/etc/repack/rootfs.list
 repack_failed=""
@@ -81,28 +82,28 @@ repack_log ()
 	echo "repack: $*"
 }
 
-# Sets repack_total, repack_largest and repack_count from the list.
+# Sets repack_total and repack_count from the list.
 repack_sizes ()
 {
 	repack_total=0
-	repack_largest=0
 	repack_count=0
 	while read -r repack_file repack_part repack_size repack_sha256 <&3
 	do
 		repack_total=$((repack_total + repack_size))
 		repack_count=$((repack_count + 1))
-		if [ "${repack_size}" -gt "${repack_largest}" ]
-		then
-			repack_largest=${repack_size}
-		fi
 	done 3< "${repack_list}"
 }
 
-# Mounts a tmpfs at $1 with room for every image, the part being joined and 16 MiB of slack.
+# Room above the images in the tmpfs: page rounding of the image files and the one small
+# status file. Parts are written straight onto the end of their image, so nothing else is
+# ever held: the boot needs the images' size in RAM, not the images plus a part.
+repack_slack=1048576
+
+# Mounts a tmpfs at $1 with room for every image and repack_slack.
 repack_mount_tmpfs ()
 {
 	repack_sizes
-	repack_bytes=$((repack_total + repack_largest + 16777216))
+	repack_bytes=$((repack_total + repack_slack))
 	mkdir -p "$1"
 	if ! mount -t tmpfs -o "size=${repack_bytes},mode=0755" repack "$1"
 	then
@@ -121,81 +122,130 @@ repack_size_of ()
 	echo "$5"
 }
 
-# The sha256 of file $1 in hex, with whichever tool this initrd has.
-repack_sha256 ()
+# Picks the tools: repack_hasher (the sha256 of standard input; its first word is the hex
+# digest) and repack_tee (copies standard input to standard output and appends it to a
+# file), empty when this initrd has none. Returns 1 when there is no sha256 tool at all.
+repack_pick_tools ()
 {
-	if command -v sha256sum > /dev/null 2>&1
-	then
-		repack_sum=$(sha256sum "$1") || return 1
-	elif command -v busybox > /dev/null 2>&1 && busybox sha256sum /dev/null > /dev/null 2>&1
-	then
-		repack_sum=$(busybox sha256sum "$1") || return 1
-	elif command -v openssl > /dev/null 2>&1
-	then
-		repack_sum=$(openssl dgst -sha256 -r "$1") || return 1
-	else
-		return 2
-	fi
-	echo "${repack_sum%% *}"
+	# Each is tried by running it: busybox sh's `command -v` also names applets the binary
+	# has but the initrd never linked, which then fail as "not found".
+	repack_hasher=""
+	for repack_tool in "sha256sum" "busybox sha256sum" "openssl dgst -sha256 -r"
+	do
+		# shellcheck disable=SC2086
+		if ${repack_tool} < /dev/null > /dev/null 2>&1
+		then
+			repack_hasher=${repack_tool}
+			break
+		fi
+	done
+	repack_tee=""
+	for repack_tool in "tee -a" "busybox tee -a"
+	do
+		# shellcheck disable=SC2086
+		if ${repack_tool} /dev/null < /dev/null > /dev/null 2>&1
+		then
+			repack_tee=${repack_tool}
+			break
+		fi
+	done
+	[ -n "${repack_hasher}" ]
 }
 
-# Downloads every part in the list from ${repack_base} into directory $1, checks each part's
-# size and sha256 before it is used, and joins the parts of each image as $1/<image name>.
-# On failure: prints the one line, removes what it wrote, returns 1.
+# Centiseconds since boot, empty where /proc is not mounted.
+repack_now ()
+{
+	[ -r /proc/uptime ] || return 0
+	read -r repack_uptime repack_idle < /proc/uptime || return 0
+	case "${repack_uptime}" in
+		*.??) echo "${repack_uptime%.*}${repack_uptime#*.}" ;;
+	esac
+}
+
+# Appends the part at URL $1 to image $2, whose size was $3 bytes, and sets repack_hash to
+# the sha256 of what arrived. Every byte is written once, onto the end of the image: with
+# tee it is hashed on its way there, in parallel with the download; without, it is read
+# back from the image afterwards (RAM, no second copy). Returns 1 when the download failed.
+repack_append_part ()
+{
+	rm -f "${repack_status}"
+	# shellcheck disable=SC2086
+	if [ -n "${repack_tee}" ]
+	then
+		repack_hash=$( { repack_get "$1" || echo failed > "${repack_status}"; } \
+			| ${repack_tee} "$2" | ${repack_hasher})
+	else
+		{ repack_get "$1" || echo failed > "${repack_status}"; } >> "$2"
+		# dd counts skip in blocks: the largest power of two up to 1 MiB that divides the
+		# offset (parts after the first start at multiples of the part size).
+		repack_block=1048576
+		while [ $(($3 % repack_block)) -ne 0 ]
+		do
+			repack_block=$((repack_block / 2))
+		done
+		repack_hash=$(dd if="$2" bs="${repack_block}" skip=$(($3 / repack_block)) 2> /dev/null \
+			| ${repack_hasher})
+	fi
+	repack_hash="${repack_hash%% *}"
+	[ ! -e "${repack_status}" ]
+}
+
+# Downloads every part in the list from ${repack_base} into directory $1, each straight onto
+# the end of its image $1/<image name>, and checks each part's size and sha256 as it lands.
+# On failure: prints the one line, removes every image it wrote, returns 1.
 repack_fetch_all ()
 {
 	repack_dir=$1
-	repack_tmp="${repack_dir}/.repack-part"
-	while read -r repack_file repack_part repack_size repack_sha256 <&3
+	repack_status="${repack_dir}/.repack-status"
+	repack_written=""
+	repack_started=$(repack_now)
+	if ! repack_pick_tools
+	then
+		repack_fail "no sha256 tool in this initrd, cannot check" "${repack_base}"
+	fi
+	while [ -z "${repack_failed}" ] && read -r repack_file repack_part repack_size repack_sha256 <&3
 	do
 		repack_url="${repack_base}${repack_part}"
-		rm -f "${repack_tmp}"
-		if ! repack_get "${repack_url}" "${repack_tmp}"
+		repack_image="${repack_dir}/${repack_file}"
+		if [ ! -e "${repack_image}" ]
+		then
+			: > "${repack_image}"
+			repack_written="${repack_written} ${repack_file}"
+		fi
+		repack_offset=$(repack_size_of "${repack_image}")
+		if ! repack_append_part "${repack_url}" "${repack_image}" "${repack_offset}"
 		then
 			repack_fail "download failed" "${repack_url}"
 			break
 		fi
-		repack_got=$(repack_size_of "${repack_tmp}")
+		repack_got=$(($(repack_size_of "${repack_image}") - repack_offset))
 		if [ "${repack_got}" != "${repack_size}" ]
 		then
 			repack_fail "size mismatch (${repack_got} bytes, expected ${repack_size})" "${repack_url}"
 			break
 		fi
-		repack_hash=$(repack_sha256 "${repack_tmp}")
-		case $? in
-			0) ;;
-			2)
-				repack_fail "no sha256 tool in this initrd, cannot check" "${repack_url}"
-				break
-				;;
-			*)
-				repack_fail "cannot hash (out of memory?)" "${repack_url}"
-				break
-				;;
-		esac
 		if [ "${repack_hash}" != "${repack_sha256}" ]
 		then
-			repack_fail "sha256 mismatch (got ${repack_hash})" "${repack_url}"
+			repack_fail "sha256 mismatch (got ${repack_hash:-nothing})" "${repack_url}"
 			break
 		fi
-		if [ -e "${repack_dir}/${repack_file}" ]
-		then
-			# dd, not cat: dracut initrds have no cat.
-			if ! dd if="${repack_tmp}" bs=1048576 2>/dev/null >> "${repack_dir}/${repack_file}"
-			then
-				repack_fail "cannot join part (out of memory?)" "${repack_url}"
-				break
-			fi
-			rm -f "${repack_tmp}"
-		else
-			mv "${repack_tmp}" "${repack_dir}/${repack_file}"
-		fi
 	done 3< "${repack_list}"
-	rm -f "${repack_tmp}"
+	rm -f "${repack_status}"
 	if [ -n "${repack_failed}" ]
 	then
+		for repack_file in ${repack_written}
+		do
+			rm -f "${repack_dir}/${repack_file}"
+		done
 		return 1
 	fi
-	repack_log "root filesystem verified"
+	repack_ended=$(repack_now)
+	if [ -n "${repack_started}" ] && [ -n "${repack_ended}" ]
+	then
+		repack_took=$((repack_ended - repack_started))
+		repack_log "root filesystem verified in $((repack_took / 100)).$(printf '%02d' $((repack_took % 100))) s"
+	else
+		repack_log "root filesystem verified"
+	fi
 	return 0
 }

@@ -4,10 +4,12 @@
 # Called by dracut's /sbin/netroot as `repackroot <netif> repack:<url> <newroot>` for each
 # interface that comes up (the cmdline hook 29-repack-livenet.sh set netroot=repack:<url>
 # from root=live:<url>). The first call downloads every part listed in
-# /etc/repack/rootfs.list from the directory of <url>, with dracut's own url-lib (curl,
-# following redirects, dracut's CA bundle, proxy= and rd.noverifyssl), into a tmpfs at
-# /run/repack sized from that list, checks each part's size and sha256, joins them, and
-# execs dmsquash-live-root on the joined image, exactly where livenetroot would.
+# /etc/repack/rootfs.list from the directory of <url>, with curl and the arguments dracut's
+# url-lib gives it (`curl_args`: following redirects, failing on HTTP errors, proxy= and
+# rd.noverifyssl), into a tmpfs at /run/repack sized from that list, each part written onto
+# the end of its image and checked (size, sha256), and execs dmsquash-live-root on the
+# joined image, exactly where livenetroot would. url-lib's own fetch_url cannot be used: it
+# refuses any output that is not a regular file (`[ -f "$outloc" ]`), so it cannot stream.
 # Any failure prints one line `repack: <what failed> <url>` on the console and ends the boot
 # with a kernel panic (repack_fatal); dracut would otherwise wait for the root until its
 # initqueue times out and then start its emergency shell.
@@ -19,7 +21,8 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
 repack_get ()
 {
-	fetch_url "$1" "$2"
+	# shellcheck disable=SC2086
+	curl ${curl_args:---globoff --location --fail --show-error} --silent --output - -- "$1"
 }
 
 repack_main ()

@@ -15,7 +15,7 @@
 repack_get ()
 {
 	# busybox wget follows redirects and fails on HTTP errors.
-	wget -q -O "$2" "$1"
+	wget -q -O - "$1"
 }
 
 do_httpmount ()

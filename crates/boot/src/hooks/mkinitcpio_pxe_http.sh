@@ -18,7 +18,7 @@
 
 repack_get ()
 {
-	curl -L -f -s -S -o "$2" "$1"
+	curl -L -f -s -S "$1"
 }
 
 # A kernel argument, through mkinitcpio's getarg when it has one, else the variable its

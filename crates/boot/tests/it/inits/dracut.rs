@@ -4,8 +4,8 @@
 //! `<hookdir>/<stage>/*.sh` sourced in name order into one shell), livenet's
 //! `parse-livenet.sh` (`root=live:<url>` → `netroot=livenet:<url>`), `netroot.sh`
 //! (`handler=$(command -v <scheme>root)`, "No handler" when it does not exist, then executed as
-//! a child for each interface that comes up), url-lib's `fetch_url URL OUTFILE` (curl,
-//! following redirects, failing on HTTP errors), a `dmsquash-live-root` stub that reports the
+//! a child for each interface that comes up), url-lib's `curl_args` and `fetch_url URL
+//! OUTFILE` (regular files only), no `tee` (no dracut module installs one), a `dmsquash-live-root` stub that reports the
 //! file it is handed, and the initqueue timeout that ends in the emergency shell when no root
 //! appeared. Bash is the shell of real dracut initrds; busybox sh is stricter.
 
@@ -35,8 +35,18 @@ source_all () {
 }
 source_hook () { source_all "$hookdir/$1"; }
 "#;
+/// url-lib's `curl_args` (redirects, HTTP errors fail; `--insecure` for rd.noverifyssl and
+/// `--proxy` for proxy= are added the same way) and its `fetch_url`, which refuses any output
+/// that is not a regular file afterwards (`[ -f "$outloc" ]`, return 253): it cannot write
+/// to a pipe, which is why the hook runs curl itself with these arguments.
 pub const URL_LIB: &str = r#"
-fetch_url () { curl --globoff --location --fail --show-error --silent --output "$2" -- "$1"; }
+curl_args="--globoff --location --retry 3 --retry-connrefused --fail --show-error"
+getarg rd.noverifyssl > /dev/null && curl_args="$curl_args --insecure"
+repack_test_proxy=$(getarg proxy=) && curl_args="$curl_args --proxy $repack_test_proxy"
+fetch_url () {
+    curl $curl_args --output "$2" -- "$1" || return $?
+    if ! [ -f "$2" ]; then warn "Downloading '$1' failed!"; return 253; fi
+}
 "#;
 /// livenet's parser, reduced to what it does for an http root.
 pub const PARSE_LIVENET: &str = r#"
@@ -64,7 +74,9 @@ pub fn base() -> FakeInitrd {
 /// Boots: the cmdline hooks, then `netroot.sh` for two interfaces, then the initqueue's
 /// verdict. `check` runs when a root was handed over.
 pub fn boot(plan: &BootPlan, base_url: &str, check: &str) -> Run {
-    let sandbox = Sandbox::new();
+    // dracut's base, livenet, url-lib and dmsquash-live modules install no `tee` (nor does
+    // the real dracut initrd of tests/fixtures/make-dracut-live.sh carry one).
+    let sandbox = Sandbox::without(&["tee"]);
     sandbox.install_host_binary("curl");
     for (path, contents) in &base().0 {
         if !path.ends_with("curl") && !path.ends_with("sha256sum") {

@@ -1,0 +1,172 @@
+//! The shared fetch code every family's hook starts with (`repack_boot::HOOK_COMMON`), run on
+//! its own in the sandbox against a local server: parts are written once, straight onto the
+//! end of their image, in a real tmpfs sized to the images plus 1 MiB, so a part held a
+//! second time anywhere in it (a temporary copy, a whole part buffered before joining) would
+//! not fit. Run with `tee` (hashed while it arrives) and without it (dracut's initrds: hashed
+//! back from the image); a failed part leaves nothing in the directory.
+
+use crate::support::{Release, Run, Sandbox, blocking, release, serve};
+use repack_boot::{HOOK_COMMON, ROOTFS_LIST_PATH, render_rootfs_list};
+use repack_core::Sha256Digest;
+
+const MIB: usize = 1 << 20;
+/// The tmpfs's room above the images (`repack_slack` in common.sh).
+const SLACK: u64 = 1 << 20;
+
+/// Sources the shared code with busybox wget as `repack_get`, mounts the tmpfs the way the
+/// families do, fetches everything into it, and reports what is left there.
+fn fetch(sandbox: &Sandbox, release: &Release, base_url: &str) -> Run {
+    sandbox.write("lib/repack-common.sh", HOOK_COMMON, 0o644);
+    sandbox.write(
+        ROOTFS_LIST_PATH,
+        render_rootfs_list(&release.files).unwrap(),
+        0o644,
+    );
+    let script = format!(
+        r#". /lib/repack-common.sh
+repack_get () {{ wget -q -O - "$1"; }}
+repack_base="{base_url}/"
+repack_mount_tmpfs /run/repack || exit 1
+repack_fetch_all /run/repack
+echo "RC $?"
+echo "TMPFS $(stat -f -c '%b %S' /run/repack)"
+for entry in /run/repack/* /run/repack/.*; do
+    case "$entry" in */.|*/..|*'*') ;; *) echo "LEFT $(sha256sum "$entry")" ;; esac
+done
+"#
+    );
+    sandbox.run(&script)
+}
+
+fn value<'a>(run: &'a Run, key: &str) -> &'a str {
+    run.output
+        .lines()
+        .find_map(|line| line.strip_prefix(key))
+        .unwrap_or_else(|| panic!("no `{key}` line\n{}\n{}", run.output, run.console))
+}
+
+fn left(run: &Run) -> Vec<String> {
+    let mut lines: Vec<String> = run
+        .output
+        .lines()
+        .filter_map(|line| line.strip_prefix("LEFT "))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn expected_images(release: &Release) -> Vec<String> {
+    let mut lines: Vec<String> = release
+        .originals
+        .iter()
+        .map(|(name, data)| format!("{}  /run/repack/{name}", Sha256Digest::of(data)))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Two images, the second in three 2 MiB parts: a tmpfs with 1 MiB of room above the images
+/// cannot also hold a whole part (joining the last part through a copy would need 9 MiB).
+fn three_parts() -> Release {
+    release(
+        &[("extra.img", MIB), ("filesystem.squashfs", 6 * MIB)],
+        2 * MIB,
+    )
+}
+
+async fn joins_in_a_tmpfs_of_the_images_size(sandbox: Sandbox) {
+    let release = three_parts();
+    assert_eq!(release.files[1].parts.len(), 3);
+    let total: u64 = release.files.iter().map(|file| file.size).sum();
+    let port = serve(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || {
+        let run = fetch(&sandbox, &release, &url);
+        (run, release)
+    })
+    .await;
+    let (run, release) = run;
+    assert_eq!(value(&run, "RC "), "0", "{}\n{}", run.output, run.console);
+    assert!(run.repack_lines().is_empty(), "{}", run.console);
+    assert_eq!(
+        run.progress_lines().last().copied(),
+        Some("repack: root filesystem verified")
+    );
+    // The joined images are byte-identical to the originals, and nothing else is left.
+    assert_eq!(left(&run), expected_images(&release));
+    // The tmpfs the hook mounted: the images and the slack, rounded up to whole pages.
+    let (blocks, block_size) = value(&run, "TMPFS ").split_once(' ').unwrap();
+    let mounted = blocks.parse::<u64>().unwrap() * block_size.parse::<u64>().unwrap();
+    assert_eq!(mounted, (total + SLACK).div_ceil(4096) * 4096);
+    assert!(mounted < total + release.files[1].parts[0].size);
+}
+
+#[tokio::test]
+async fn with_tee_parts_are_hashed_on_their_way_onto_the_image() {
+    // No dd: the tee path never reads a part back.
+    joins_in_a_tmpfs_of_the_images_size(Sandbox::without(&["dd"])).await;
+}
+
+#[tokio::test]
+async fn without_tee_parts_are_hashed_back_from_the_image() {
+    joins_in_a_tmpfs_of_the_images_size(Sandbox::without(&["tee"])).await;
+}
+
+/// Breaks the release with `damage`, fetches it with and without tee, and checks the one
+/// failure line and that no image is left behind.
+async fn fails_and_leaves_nothing(damage: impl Fn(&Release), line_start: &str, part: &str) {
+    for missing in [&[][..], &["tee"][..]] {
+        let release = three_parts();
+        damage(&release);
+        let port = serve(release.dir.path().to_owned()).await;
+        let url = format!("http://127.0.0.1:{port}/rel");
+        let sandbox = Sandbox::without(missing);
+        let run = blocking(move || fetch(&sandbox, &release, &url)).await;
+        let context = format!("without {missing:?}\n{}\n{}", run.output, run.console);
+        assert_eq!(value(&run, "RC "), "1", "{context}");
+        let lines = run.repack_lines();
+        assert_eq!(lines.len(), 1, "{context}");
+        assert!(lines[0].starts_with(line_start), "{context}");
+        assert!(
+            lines[0].ends_with(&format!("http://127.0.0.1:{port}/rel/{part}")),
+            "{context}"
+        );
+        assert!(left(&run).is_empty(), "{context}");
+    }
+}
+
+#[tokio::test]
+async fn a_corrupted_part_fails_and_leaves_nothing_behind() {
+    fails_and_leaves_nothing(
+        |release| release.corrupt("filesystem.squashfs.part2"),
+        "repack: sha256 mismatch (got ",
+        "filesystem.squashfs.part2",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_truncated_part_fails_and_leaves_nothing_behind() {
+    fails_and_leaves_nothing(
+        |release| {
+            let path = release.dir.path().join("filesystem.squashfs.part3");
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..1000]).unwrap();
+        },
+        "repack: size mismatch (1000 bytes, expected 2097152)",
+        "filesystem.squashfs.part3",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_missing_part_fails_and_leaves_nothing_behind() {
+    // The first image is complete by then: it goes too.
+    fails_and_leaves_nothing(
+        |release| release.remove("filesystem.squashfs.part2"),
+        "repack: download failed",
+        "filesystem.squashfs.part2",
+    )
+    .await;
+}
