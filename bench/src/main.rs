@@ -7,6 +7,11 @@
 //!   into the tree, `find | cpio -H newc -o | zstd`, `split -b 2097151999`.
 //! - **c** the floor: `curl -o` and one `sha256sum` pass.
 //! - **c2** (information only) the floor with a SHA-NI hasher: `curl -o` + `openssl dgst -sha256`.
+//! - **curl** the download alone: `curl -o`, the floor every variant is compared with.
+//!
+//! `--busy` starts a fixed CPU burner (one spinning thread) beside every run. The SHA-256
+//! pass over the ISO's size is timed once with the `sha2` code repack uses, and repack's user
+//! CPU is compared with two such passes (the ISO's digest and the published parts').
 //!
 //! Before every run the page cache is dropped (as root) so all variants start cold, including
 //! the server's copy of the ISO. Usage: `bench/run.sh` (builds and calls this binary).
@@ -60,6 +65,9 @@ struct Args {
     /// Keep each run's log as `<dir>/<variant>-<round>.log`.
     #[arg(long)]
     keep_logs: Option<PathBuf>,
+    /// Run a fixed CPU burner (one spinning thread) beside every run.
+    #[arg(long)]
+    busy: bool,
 }
 
 fn main() -> Result<()> {
@@ -78,6 +86,13 @@ fn main() -> Result<()> {
         iso.size,
         iso.rootfs_size,
         iso.sha256_hex
+    );
+
+    let sha256_pass = measure::sha256_pass(iso.size);
+    eprintln!(
+        "bench: one SHA-256 pass over {} bytes (sha2, in memory): {:.2} s CPU",
+        iso.size,
+        sha256_pass.as_secs_f64()
     );
 
     // The one server every variant downloads from.
@@ -139,11 +154,19 @@ fn main() -> Result<()> {
             if args.warm_source {
                 std::io::copy(&mut fs::File::open(&iso.path)?, &mut std::io::sink())?;
             }
+            let burner = args.busy.then(measure::Burner::start);
             eprintln!(
-                "bench: round {round}, variant {name} (load {:.2})",
-                measure::load_average()
+                "bench: round {round}, variant {name} (load {:.2}{})",
+                measure::load_average(),
+                if burner.is_some() {
+                    ", CPU burner on"
+                } else {
+                    ""
+                }
             );
-            let sample = measure::run(&mut command, &run_dir).with_context(|| {
+            let sample = measure::run(&mut command, &run_dir);
+            drop(burner);
+            let sample = sample.with_context(|| {
                 format!(
                     "variant {name} failed; its log is in {}",
                     run_dir.join("log").display()
@@ -174,10 +197,14 @@ fn main() -> Result<()> {
     let table = render(
         &results,
         &iso,
-        !args.keep_caches && dropped,
-        args.warm_source,
-        seven_zip,
-        args.rounds,
+        Conditions {
+            dropped: !args.keep_caches && dropped,
+            warm_source: args.warm_source,
+            seven_zip,
+            rounds: args.rounds,
+            busy: args.busy,
+            sha256_pass,
+        },
     );
     println!("{table}");
     if let Some(out) = &args.out {
@@ -321,14 +348,25 @@ fn median(samples: &[Sample], key: impl Fn(&Sample) -> f64) -> f64 {
     }
 }
 
-fn render(
-    results: &[(String, Vec<Sample>)],
-    iso: &iso::BenchIso,
+/// How the runs of one table were made.
+struct Conditions {
     dropped: bool,
     warm_source: bool,
     seven_zip: bool,
     rounds: u32,
-) -> String {
+    busy: bool,
+    sha256_pass: std::time::Duration,
+}
+
+fn render(results: &[(String, Vec<Sample>)], iso: &iso::BenchIso, how: Conditions) -> String {
+    let Conditions {
+        dropped,
+        warm_source,
+        seven_zip,
+        rounds,
+        busy,
+        sha256_pass,
+    } = how;
     let label = |name: &str| match name {
         "a" => "(a) repack run".to_owned(),
         "b" => format!(
@@ -337,6 +375,7 @@ fn render(
         ),
         "c" => "(c) floor: curl -o + sha256sum".to_owned(),
         "c2" => "(c2) curl -o + openssl sha256 (info)".to_owned(),
+        "curl" => "(curl) curl -o alone: the download floor".to_owned(),
         other => other.to_owned(),
     };
     let mut out = String::new();
@@ -359,23 +398,34 @@ fn render(
             "read from this disk during the run (competes with the variant's writes)"
         }
     );
+    let _ = writeln!(
+        out,
+        "{}; one SHA-256 pass over the ISO's size (sha2, in memory): {:.2} s CPU.",
+        if busy {
+            "busy: a CPU burner (one spinning thread) ran beside every run"
+        } else {
+            "quiet: nothing started beside the runs"
+        },
+        sha256_pass.as_secs_f64()
+    );
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| variant | wall s (each run) | durable s (each run) | CPU s | peak RSS MiB | written GB | load before |"
+        "| variant | wall s (each run) | durable s (each run) | CPU s | user s | peak RSS MiB | written GB | load before |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for (name, samples) in results {
         let each = |key: &dyn Fn(&Sample) -> String| {
             samples.iter().map(key).collect::<Vec<_>>().join(" / ")
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             label(name),
             each(&|s| format!("{:.2}", s.wall.as_secs_f64())),
             each(&|s| format!("{:.2}", s.durable.as_secs_f64())),
             each(&|s| format!("{:.1}", s.cpu.as_secs_f64())),
+            each(&|s| format!("{:.1}", s.user().as_secs_f64())),
             each(&|s| format!("{}", s.max_rss_bytes >> 20)),
             each(&|s| format!("{:.2}", s.write_bytes as f64 / 1e9)),
             each(&|s| format!("{:.2}", s.load_before)),
@@ -405,6 +455,24 @@ fn render(
                 verdict(rd >= 3.0)
             );
         }
+        if let Some(curl) = find("curl") {
+            let (rw, rd) = (
+                median(a, wall) / median(curl, wall),
+                median(a, durable) / median(curl, durable),
+            );
+            let _ = writeln!(
+                out,
+                "- a/curl = {rw:.2}× / {rd:.2}× (repack against the download alone)"
+            );
+        }
+        let user = median(a, |s| s.user().as_secs_f64());
+        let passes = 2.0 * sha256_pass.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "- user CPU of repack = {user:.2} s = {:.2}× two SHA-256 passes ({passes:.2} s) (target: ≤ 1.3×): {}",
+            user / passes,
+            verdict(user / passes <= 1.3)
+        );
         for floor in ["c", "c2"] {
             if let Some(c) = find(floor) {
                 let (rw, rd) = (

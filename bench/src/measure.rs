@@ -31,6 +31,72 @@ pub struct Sample {
     pub load_before: f64,
 }
 
+impl Sample {
+    /// The user (not kernel) share of `cpu`.
+    pub fn user(&self) -> Duration {
+        self.cpu.saturating_sub(self.sys)
+    }
+}
+
+/// A fixed CPU burner: one thread spinning beside a run, as another build or a guest would.
+pub struct Burner {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Burner {
+    pub fn start() -> Burner {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut x: u64 = 1;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                for _ in 0..100_000 {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            }
+        });
+        Burner {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Burner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// CPU time of one SHA-256 pass over `bytes` with the `sha2` code repack uses, on one thread
+/// over a buffer already in memory: the hashing cost alone, no I/O.
+pub fn sha256_pass(bytes: u64) -> Duration {
+    use sha2::Digest as _;
+    let buffer = vec![0x5a_u8; 1 << 20];
+    let before = thread_cpu();
+    let mut hasher = sha2::Sha256::new();
+    let mut left = bytes;
+    while left > 0 {
+        let take = left.min(buffer.len() as u64) as usize;
+        hasher.update(&buffer[..take]);
+        left -= take as u64;
+    }
+    std::hint::black_box(hasher.finalize());
+    thread_cpu() - before
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is valid for the call.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    timeval(usage.ru_utime) + timeval(usage.ru_stime)
+}
+
 /// Drops the page cache (needs root). Returns whether it worked.
 pub fn drop_caches() -> bool {
     // SAFETY: sync(2) takes no arguments and cannot fail.

@@ -52,7 +52,7 @@ pub(crate) fn arguments(plan: &Plan<'_>) -> Vec<OsString> {
         "-m",
         &spec.memory_mib.to_string(),
         "-smp",
-        "1",
+        &spec.cpus.max(1).to_string(),
         "-display",
         "none",
         "-serial",

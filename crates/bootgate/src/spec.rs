@@ -61,6 +61,8 @@ pub struct BootSpec {
     pub target: String,
     pub firmware: Firmware,
     pub memory_mib: u32,
+    /// Virtual CPUs (`-smp`); 1 by default: two boots at once on two host cores.
+    pub cpus: u32,
     /// From QEMU's start to the verdict; QEMU is killed when it passes.
     pub timeout: Duration,
     /// Appended after [`CONSOLE_ARGS`] through the menu's `repack-args` setting.
@@ -89,6 +91,7 @@ impl BootSpec {
             target: target.to_owned(),
             firmware,
             memory_mib: DEFAULT_MEMORY_MIB,
+            cpus: 1,
             timeout: DEFAULT_TIMEOUT,
             extra_kernel_args: Vec::new(),
             marker: DEFAULT_MARKER.to_owned(),

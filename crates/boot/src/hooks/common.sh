@@ -9,9 +9,8 @@
 # - it mounts nothing itself: repack_mount_tmpfs sizes the tmpfs from the baked list.
 # Every name starts with repack_, so sourcing this into a family's own shell (archiso and
 # miso source their hooks into /init) changes none of the family's variables. POSIX sh only:
-# busybox ash, dash and bash all run it. Needs: ls, mkdir, rm, dd, mount, umount, one of
-# sha256sum, `busybox sha256sum` or `openssl dgst`, and tee (or `busybox tee`) to hash a part
-# while it arrives; without tee each part is hashed after its download, from where it landed.
+# busybox ash, dash and bash all run it. Needs: ls, mkdir, rm, dd, sleep, mount, umount, and
+# one of sha256sum, `busybox sha256sum` or `openssl dgst`.
 
 repack_list=/etc/repack/rootfs.list
 repack_failed=""
@@ -94,8 +93,8 @@ repack_sizes ()
 	done 3< "${repack_list}"
 }
 
-# Room above the images in the tmpfs: page rounding of the image files and the one small
-# status file. Parts are written straight onto the end of their image, so nothing else is
+# Room above the images in the tmpfs: page rounding of the image files and two empty status
+# files. Parts are written straight onto the end of their image, so nothing else is
 # ever held: the boot needs the images' size in RAM, not the images plus a part.
 repack_slack=1048576
 
@@ -122,13 +121,11 @@ repack_size_of ()
 	echo "$5"
 }
 
-# Picks the tools: repack_hasher (the sha256 of standard input; its first word is the hex
-# digest) and repack_tee (copies standard input to standard output and appends it to a
-# file), empty when this initrd has none. Returns 1 when there is no sha256 tool at all.
-repack_pick_tools ()
+# Picks repack_hasher: the sha256 of standard input (its first word is the hex digest), with
+# whichever tool this initrd has. Each is tried by running it: busybox sh's `command -v`
+# also names applets the binary has but the initrd never linked. Returns 1 when none works.
+repack_pick_hasher ()
 {
-	# Each is tried by running it: busybox sh's `command -v` also names applets the binary
-	# has but the initrd never linked, which then fail as "not found".
 	repack_hasher=""
 	for repack_tool in "sha256sum" "busybox sha256sum" "openssl dgst -sha256 -r"
 	do
@@ -136,20 +133,10 @@ repack_pick_tools ()
 		if ${repack_tool} < /dev/null > /dev/null 2>&1
 		then
 			repack_hasher=${repack_tool}
-			break
+			return 0
 		fi
 	done
-	repack_tee=""
-	for repack_tool in "tee -a" "busybox tee -a"
-	do
-		# shellcheck disable=SC2086
-		if ${repack_tool} /dev/null < /dev/null > /dev/null 2>&1
-		then
-			repack_tee=${repack_tool}
-			break
-		fi
-	done
-	[ -n "${repack_hasher}" ]
+	return 1
 }
 
 # Centiseconds since boot, empty where /proc is not mounted.
@@ -162,30 +149,51 @@ repack_now ()
 	esac
 }
 
+# Prints the bytes of file $1 from offset $2 on while another process appends them, in
+# blocks of up to 1 MiB read back from the tmpfs (RAM, no copy kept), until file $3 says the
+# writer has ended; then the rest, to the end of the file.
+repack_chase ()
+{
+	# dd counts in blocks: the largest power of two up to 1 MiB that divides the offset
+	# (parts after the first start at multiples of the part size).
+	repack_block=1048576
+	while [ $(($2 % repack_block)) -ne 0 ]
+	do
+		repack_block=$((repack_block / 2))
+	done
+	repack_done=$2
+	while [ ! -e "$3" ]
+	do
+		repack_blocks=$((($(repack_size_of "$1") - repack_done) / repack_block))
+		if [ "${repack_blocks}" -ge 4 ]
+		then
+			dd if="$1" bs="${repack_block}" skip=$((repack_done / repack_block)) \
+				count="${repack_blocks}" 2> /dev/null || return 1
+			repack_done=$((repack_done + repack_blocks * repack_block))
+		else
+			sleep 0.2 2> /dev/null || sleep 1
+		fi
+	done
+	dd if="$1" bs="${repack_block}" skip=$((repack_done / repack_block)) 2> /dev/null
+}
+
 # Appends the part at URL $1 to image $2, whose size was $3 bytes, and sets repack_hash to
-# the sha256 of what arrived. Every byte is written once, onto the end of the image: with
-# tee it is hashed on its way there, in parallel with the download; without, it is read
-# back from the image afterwards (RAM, no second copy). Returns 1 when the download failed.
+# the sha256 of what arrived. Every byte is written once, by the download tool onto the end
+# of the image; the hasher reads the new bytes back from the image while they land, so the
+# hashing runs beside the download (on another CPU when there is one) instead of after it,
+# with big reads (a pipe through tee would move every byte in small writes three times).
+# Returns 1 when the download failed.
 repack_append_part ()
 {
-	rm -f "${repack_status}"
+	rm -f "${repack_status}" "${repack_ended}"
+	{
+		repack_get "$1" >> "$2" || echo failed > "${repack_status}"
+		: > "${repack_ended}"
+	} &
+	repack_writer=$!
 	# shellcheck disable=SC2086
-	if [ -n "${repack_tee}" ]
-	then
-		repack_hash=$( { repack_get "$1" || echo failed > "${repack_status}"; } \
-			| ${repack_tee} "$2" | ${repack_hasher})
-	else
-		{ repack_get "$1" || echo failed > "${repack_status}"; } >> "$2"
-		# dd counts skip in blocks: the largest power of two up to 1 MiB that divides the
-		# offset (parts after the first start at multiples of the part size).
-		repack_block=1048576
-		while [ $(($3 % repack_block)) -ne 0 ]
-		do
-			repack_block=$((repack_block / 2))
-		done
-		repack_hash=$(dd if="$2" bs="${repack_block}" skip=$(($3 / repack_block)) 2> /dev/null \
-			| ${repack_hasher})
-	fi
+	repack_hash=$(repack_chase "$2" "$3" "${repack_ended}" | ${repack_hasher})
+	wait "${repack_writer}"
 	repack_hash="${repack_hash%% *}"
 	[ ! -e "${repack_status}" ]
 }
@@ -197,9 +205,10 @@ repack_fetch_all ()
 {
 	repack_dir=$1
 	repack_status="${repack_dir}/.repack-status"
+	repack_ended="${repack_dir}/.repack-ended"
 	repack_written=""
 	repack_started=$(repack_now)
-	if ! repack_pick_tools
+	if ! repack_pick_hasher
 	then
 		repack_fail "no sha256 tool in this initrd, cannot check" "${repack_base}"
 	fi
@@ -230,7 +239,7 @@ repack_fetch_all ()
 			break
 		fi
 	done 3< "${repack_list}"
-	rm -f "${repack_status}"
+	rm -f "${repack_status}" "${repack_ended}"
 	if [ -n "${repack_failed}" ]
 	then
 		for repack_file in ${repack_written}
@@ -239,10 +248,10 @@ repack_fetch_all ()
 		done
 		return 1
 	fi
-	repack_ended=$(repack_now)
-	if [ -n "${repack_started}" ] && [ -n "${repack_ended}" ]
+	repack_finished=$(repack_now)
+	if [ -n "${repack_started}" ] && [ -n "${repack_finished}" ]
 	then
-		repack_took=$((repack_ended - repack_started))
+		repack_took=$((repack_finished - repack_started))
 		repack_log "root filesystem verified in $((repack_took / 100)).$(printf '%02d' $((repack_took % 100))) s"
 	else
 		repack_log "root filesystem verified"

@@ -2,10 +2,14 @@
 //! its own in the sandbox against a local server: parts are written once, straight onto the
 //! end of their image, in a real tmpfs sized to the images plus 1 MiB, so a part held a
 //! second time anywhere in it (a temporary copy, a whole part buffered before joining) would
-//! not fit. Run with `tee` (hashed while it arrives) and without it (dracut's initrds: hashed
-//! back from the image); a failed part leaves nothing in the directory.
+//! not fit. A server that trickles its bytes makes the hasher read the image back while it
+//! grows; a failed part leaves nothing in the directory.
 
 use crate::support::{Release, Run, Sandbox, blocking, release, serve};
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use futures_util::StreamExt as _;
 use repack_boot::{HOOK_COMMON, ROOTFS_LIST_PATH, render_rootfs_list};
 use repack_core::Sha256Digest;
 
@@ -66,27 +70,48 @@ fn expected_images(release: &Release) -> Vec<String> {
     lines
 }
 
-/// Two images, the second in three 2 MiB parts: a tmpfs with 1 MiB of room above the images
-/// cannot also hold a whole part (joining the last part through a copy would need 9 MiB).
+/// Two images, the second in three 8 MiB parts: a tmpfs with 1 MiB of room above the images
+/// cannot also hold a whole part (joining the last part through a copy would need 33 MiB),
+/// and each part is big enough for the hasher to read it back in several pieces.
 fn three_parts() -> Release {
     release(
-        &[("extra.img", MIB), ("filesystem.squashfs", 6 * MIB)],
-        2 * MIB,
+        &[("extra.img", MIB), ("filesystem.squashfs", 24 * MIB)],
+        8 * MIB,
     )
 }
 
-async fn joins_in_a_tmpfs_of_the_images_size(sandbox: Sandbox) {
-    let release = three_parts();
+/// Serves the release's files like `serve`, but each in 512 KiB pieces 40 ms apart, so an
+/// 8 MiB part takes about two thirds of a second to arrive.
+async fn serve_slowly(root: std::path::PathBuf) -> u16 {
+    let app = Router::new().route(
+        "/rel/{name}",
+        get(
+            move |axum::extract::Path(name): axum::extract::Path<String>| {
+                let path = root.join(name);
+                async move {
+                    let bytes = tokio::fs::read(path).await.unwrap();
+                    let pieces: Vec<Vec<u8>> =
+                        bytes.chunks(512 << 10).map(<[u8]>::to_vec).collect();
+                    let stream = futures_util::stream::iter(pieces).then(|piece| async move {
+                        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+                        Ok::<_, std::io::Error>(piece)
+                    });
+                    Body::from_stream(stream)
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+async fn joins_in_a_tmpfs_of_the_images_size(release: Release, port: u16) {
     assert_eq!(release.files[1].parts.len(), 3);
     let total: u64 = release.files.iter().map(|file| file.size).sum();
-    let port = serve(release.dir.path().to_owned()).await;
     let url = format!("http://127.0.0.1:{port}/rel");
-    let run = blocking(move || {
-        let run = fetch(&sandbox, &release, &url);
-        (run, release)
-    })
-    .await;
-    let (run, release) = run;
+    let (run, release) = blocking(move || (fetch(&Sandbox::new(), &release, &url), release)).await;
     assert_eq!(value(&run, "RC "), "0", "{}\n{}", run.output, run.console);
     assert!(run.repack_lines().is_empty(), "{}", run.console);
     assert_eq!(
@@ -103,37 +128,37 @@ async fn joins_in_a_tmpfs_of_the_images_size(sandbox: Sandbox) {
 }
 
 #[tokio::test]
-async fn with_tee_parts_are_hashed_on_their_way_onto_the_image() {
-    // No dd: the tee path never reads a part back.
-    joins_in_a_tmpfs_of_the_images_size(Sandbox::without(&["dd"])).await;
+async fn parts_land_once_on_their_image_in_a_tmpfs_of_the_images_size() {
+    let release = three_parts();
+    let port = serve(release.dir.path().to_owned()).await;
+    joins_in_a_tmpfs_of_the_images_size(release, port).await;
 }
 
 #[tokio::test]
-async fn without_tee_parts_are_hashed_back_from_the_image() {
-    joins_in_a_tmpfs_of_the_images_size(Sandbox::without(&["tee"])).await;
+async fn a_part_that_trickles_in_is_hashed_from_the_image_while_it_grows() {
+    let release = three_parts();
+    let port = serve_slowly(release.dir.path().to_owned()).await;
+    joins_in_a_tmpfs_of_the_images_size(release, port).await;
 }
 
-/// Breaks the release with `damage`, fetches it with and without tee, and checks the one
-/// failure line and that no image is left behind.
+/// Breaks the release with `damage`, fetches it, and checks the one failure line and that no
+/// image is left behind.
 async fn fails_and_leaves_nothing(damage: impl Fn(&Release), line_start: &str, part: &str) {
-    for missing in [&[][..], &["tee"][..]] {
-        let release = three_parts();
-        damage(&release);
-        let port = serve(release.dir.path().to_owned()).await;
-        let url = format!("http://127.0.0.1:{port}/rel");
-        let sandbox = Sandbox::without(missing);
-        let run = blocking(move || fetch(&sandbox, &release, &url)).await;
-        let context = format!("without {missing:?}\n{}\n{}", run.output, run.console);
-        assert_eq!(value(&run, "RC "), "1", "{context}");
-        let lines = run.repack_lines();
-        assert_eq!(lines.len(), 1, "{context}");
-        assert!(lines[0].starts_with(line_start), "{context}");
-        assert!(
-            lines[0].ends_with(&format!("http://127.0.0.1:{port}/rel/{part}")),
-            "{context}"
-        );
-        assert!(left(&run).is_empty(), "{context}");
-    }
+    let release = three_parts();
+    damage(&release);
+    let port = serve(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || fetch(&Sandbox::new(), &release, &url)).await;
+    let context = format!("{}\n{}", run.output, run.console);
+    assert_eq!(value(&run, "RC "), "1", "{context}");
+    let lines = run.repack_lines();
+    assert_eq!(lines.len(), 1, "{context}");
+    assert!(lines[0].starts_with(line_start), "{context}");
+    assert!(
+        lines[0].ends_with(&format!("http://127.0.0.1:{port}/rel/{part}")),
+        "{context}"
+    );
+    assert!(left(&run).is_empty(), "{context}");
 }
 
 #[tokio::test]
@@ -154,7 +179,7 @@ async fn a_truncated_part_fails_and_leaves_nothing_behind() {
             let bytes = std::fs::read(&path).unwrap();
             std::fs::write(&path, &bytes[..1000]).unwrap();
         },
-        "repack: size mismatch (1000 bytes, expected 2097152)",
+        "repack: size mismatch (1000 bytes, expected 8388608)",
         "filesystem.squashfs.part3",
     )
     .await;

@@ -5,7 +5,8 @@
 //!   namespace (real tmpfs and bind mounts, a kernel-panic stand-in), inside a reconstruction
 //!   of the family's init system and against a local server.
 //! - `common_hook`: the fetch code every hook shares, on its own: written once onto each
-//!   image in a tmpfs of the images' size, with and without `tee`, and what a failure leaves.
+//!   image in a tmpfs of the images' size, hashed back while it grows, and what a failure
+//!   leaves.
 //! - `inits`: those reconstructions (mkinitcpio, initramfs-tools with live-boot and casper,
 //!   dracut), each enforcing the rules `repack_boot::init_rules` lists.
 //! - `plans`: the overlay, command line and RAM each family produces.

@@ -162,12 +162,7 @@ const APPLETS: &[&str] = &[
     "tr",
     "tail",
     "sha512sum",
-    "tee",
 ];
-
-/// Where [`Sandbox::without`] hides the busybox binary: off PATH, so `busybox <applet>`
-/// finds nothing either, as in an initrd whose tools are separate binaries (dracut's).
-const HIDDEN_BUSYBOX: &str = "/lib/sandbox/busybox";
 
 pub struct Sandbox {
     dir: tempfile::TempDir,
@@ -217,21 +212,6 @@ impl Run {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self::with_applets(APPLETS, "/bin/busybox")
-    }
-
-    /// A sandbox whose initrd lacks `missing` (e.g. dracut's, which has no `tee`): those
-    /// applets have no link, and busybox itself is off PATH.
-    pub fn without(missing: &[&str]) -> Self {
-        let applets: Vec<&str> = APPLETS
-            .iter()
-            .copied()
-            .filter(|applet| !missing.contains(applet))
-            .collect();
-        Self::with_applets(&applets, HIDDEN_BUSYBOX)
-    }
-
-    fn with_applets(applets: &[&str], busybox: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         for sub in [
@@ -240,13 +220,11 @@ impl Sandbox {
         ] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
         }
-        let binary = root.join(busybox.trim_start_matches('/'));
-        std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
-        std::fs::copy(which("busybox"), &binary).unwrap();
+        std::fs::copy(which("busybox"), root.join("bin/busybox")).unwrap();
         // In /bin and /usr/bin: mkinitcpio's PATH has no /bin (on Arch it is a symlink).
-        for applet in applets {
-            std::os::unix::fs::symlink(busybox, root.join("bin").join(applet)).unwrap();
-            std::os::unix::fs::symlink(busybox, root.join("usr/bin").join(applet)).unwrap();
+        for applet in APPLETS {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+            std::os::unix::fs::symlink("/bin/busybox", root.join("usr/bin").join(applet)).unwrap();
         }
         std::fs::write(root.join("dev/console"), "").unwrap();
         std::fs::write(root.join("dev/null"), "").unwrap();

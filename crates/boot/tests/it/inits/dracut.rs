@@ -5,7 +5,7 @@
 //! `parse-livenet.sh` (`root=live:<url>` → `netroot=livenet:<url>`), `netroot.sh`
 //! (`handler=$(command -v <scheme>root)`, "No handler" when it does not exist, then executed as
 //! a child for each interface that comes up), url-lib's `curl_args` and `fetch_url URL
-//! OUTFILE` (regular files only), no `tee` (no dracut module installs one), a `dmsquash-live-root` stub that reports the
+//! OUTFILE` (regular files only), a `dmsquash-live-root` stub that reports the
 //! file it is handed, and the initqueue timeout that ends in the emergency shell when no root
 //! appeared. Bash is the shell of real dracut initrds; busybox sh is stricter.
 
@@ -74,9 +74,7 @@ pub fn base() -> FakeInitrd {
 /// Boots: the cmdline hooks, then `netroot.sh` for two interfaces, then the initqueue's
 /// verdict. `check` runs when a root was handed over.
 pub fn boot(plan: &BootPlan, base_url: &str, check: &str) -> Run {
-    // dracut's base, livenet, url-lib and dmsquash-live modules install no `tee` (nor does
-    // the real dracut initrd of tests/fixtures/make-dracut-live.sh carry one).
-    let sandbox = Sandbox::without(&["tee"]);
+    let sandbox = Sandbox::new();
     sandbox.install_host_binary("curl");
     for (path, contents) in &base().0 {
         if !path.ends_with("curl") && !path.ends_with("sha256sum") {
