@@ -61,7 +61,12 @@ pub(crate) fn arguments(plan: &Plan<'_>) -> Vec<OsString> {
         "none",
         "-no-reboot",
         "-accel",
-        "tcg",
+        // One host thread per vCPU when there are several (multi-threaded TCG).
+        if spec.cpus > 1 {
+            "tcg,thread=multi"
+        } else {
+            "tcg"
+        },
         "-netdev",
         &netdev,
         "-device",

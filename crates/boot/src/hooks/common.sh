@@ -150,31 +150,28 @@ repack_now ()
 }
 
 # Prints the bytes of file $1 from offset $2 on while another process appends them, in
-# blocks of up to 1 MiB read back from the tmpfs (RAM, no copy kept), until file $3 says the
-# writer has ended; then the rest, to the end of the file.
+# blocks of 1 MiB read back from the tmpfs (RAM, no copy kept), until file $3 says the writer
+# has ended; then the rest, to the end of the file. Standard input must be file $1: every dd
+# reads on from where the last one stopped, so offsets need no alignment (the default part
+# size, netboot.xyz's 2097151999 bytes, is odd).
 repack_chase ()
 {
-	# dd counts in blocks: the largest power of two up to 1 MiB that divides the offset
-	# (parts after the first start at multiples of the part size).
-	repack_block=1048576
-	while [ $(($2 % repack_block)) -ne 0 ]
-	do
-		repack_block=$((repack_block / 2))
-	done
+	dd bs=1 skip="$2" count=0 2> /dev/null || return 1
 	repack_done=$2
 	while [ ! -e "$3" ]
 	do
-		repack_blocks=$((($(repack_size_of "$1") - repack_done) / repack_block))
-		if [ "${repack_blocks}" -ge 4 ]
+		# At least 8 MiB per dd and two looks a second: each look starts processes, which
+		# cost the download CPU time on a small client.
+		repack_blocks=$((($(repack_size_of "$1") - repack_done) / 1048576))
+		if [ "${repack_blocks}" -ge 8 ]
 		then
-			dd if="$1" bs="${repack_block}" skip=$((repack_done / repack_block)) \
-				count="${repack_blocks}" 2> /dev/null || return 1
-			repack_done=$((repack_done + repack_blocks * repack_block))
+			dd bs=1048576 count="${repack_blocks}" 2> /dev/null || return 1
+			repack_done=$((repack_done + repack_blocks * 1048576))
 		else
-			sleep 0.2 2> /dev/null || sleep 1
+			sleep 0.5 2> /dev/null || sleep 1
 		fi
 	done
-	dd if="$1" bs="${repack_block}" skip=$((repack_done / repack_block)) 2> /dev/null
+	dd bs=1048576 2> /dev/null
 }
 
 # Appends the part at URL $1 to image $2, whose size was $3 bytes, and sets repack_hash to
@@ -192,7 +189,7 @@ repack_append_part ()
 	} &
 	repack_writer=$!
 	# shellcheck disable=SC2086
-	repack_hash=$(repack_chase "$2" "$3" "${repack_ended}" | ${repack_hasher})
+	repack_hash=$(repack_chase "$2" "$3" "${repack_ended}" < "$2" | ${repack_hasher})
 	wait "${repack_writer}"
 	repack_hash="${repack_hash%% *}"
 	[ ! -e "${repack_status}" ]

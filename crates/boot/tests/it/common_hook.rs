@@ -70,18 +70,18 @@ fn expected_images(release: &Release) -> Vec<String> {
     lines
 }
 
-/// Two images, the second in three 8 MiB parts: a tmpfs with 1 MiB of room above the images
-/// cannot also hold a whole part (joining the last part through a copy would need 33 MiB),
+/// Two images, the second in three 16 MiB parts: a tmpfs with 1 MiB of room above the images
+/// cannot also hold a whole part (joining the last part through a copy would need 65 MiB),
 /// and each part is big enough for the hasher to read it back in several pieces.
 fn three_parts() -> Release {
     release(
-        &[("extra.img", MIB), ("filesystem.squashfs", 24 * MIB)],
-        8 * MIB,
+        &[("extra.img", MIB), ("filesystem.squashfs", 48 * MIB)],
+        16 * MIB,
     )
 }
 
-/// Serves the release's files like `serve`, but each in 512 KiB pieces 40 ms apart, so an
-/// 8 MiB part takes about two thirds of a second to arrive.
+/// Serves the release's files like `serve`, but each in 1 MiB pieces 50 ms apart, so a
+/// 16 MiB part takes about 0.8 s to arrive: the hasher reads it back in several pieces.
 async fn serve_slowly(root: std::path::PathBuf) -> u16 {
     let app = Router::new().route(
         "/rel/{name}",
@@ -90,10 +90,9 @@ async fn serve_slowly(root: std::path::PathBuf) -> u16 {
                 let path = root.join(name);
                 async move {
                     let bytes = tokio::fs::read(path).await.unwrap();
-                    let pieces: Vec<Vec<u8>> =
-                        bytes.chunks(512 << 10).map(<[u8]>::to_vec).collect();
+                    let pieces: Vec<Vec<u8>> = bytes.chunks(1 << 20).map(<[u8]>::to_vec).collect();
                     let stream = futures_util::stream::iter(pieces).then(|piece| async move {
-                        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         Ok::<_, std::io::Error>(piece)
                     });
                     Body::from_stream(stream)
@@ -179,7 +178,7 @@ async fn a_truncated_part_fails_and_leaves_nothing_behind() {
             let bytes = std::fs::read(&path).unwrap();
             std::fs::write(&path, &bytes[..1000]).unwrap();
         },
-        "repack: size mismatch (1000 bytes, expected 8388608)",
+        "repack: size mismatch (1000 bytes, expected 16777216)",
         "filesystem.squashfs.part3",
     )
     .await;
