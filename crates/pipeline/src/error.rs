@@ -11,44 +11,19 @@ pub enum PipelineError {
     /// Occurs when the release is not vouched for by a signature from a pinned key.
     #[error("the release is not vouched for by a key the recipe pins")]
     Trust(#[from] crate::trust::TrustFailure),
-    /// Occurs when the verified ISO is not what the recipe expects (a path is missing, an
-    /// extent is out of bounds, ...); `url` names the upstream image.
-    #[error("reading the ISO {url} failed")]
-    Iso {
-        url: String,
-        #[source]
-        source: repack_iso::IsoError,
-    },
-    #[error("patching the initrd failed")]
-    Initrd(#[from] repack_initrd::Error),
-    /// Occurs when the patched initrd breaks a kernel rule; it is never published.
-    #[error("the patched initrd breaks the kernel's rules: {findings}")]
-    InitrdLint { findings: String },
-    #[error("preparing the boot hook failed")]
-    Boot(#[from] repack_boot::BootError),
-    /// Occurs when the recipe's paths give two images the same published name.
-    #[error("recipe paths `{first}` and `{second}` would both be published as `{name}`")]
-    NameClash {
-        first: String,
-        second: String,
-        name: String,
-    },
+    /// Occurs when the verified ISO cannot be made into a release (repack-assemble's error
+    /// names the step: reading the ISO, the initrd and its lint, the boot hook, a name
+    /// clash, laying out, streamed root images, kernel and modules).
+    #[error(transparent)]
+    Build(#[from] repack_assemble::BuildError),
+    /// Occurs when the staging directory cannot be created.
     #[error("laying out the release failed")]
     Assemble(#[from] repack_assemble::AssembleError),
-    /// Occurs when the download stored a root image only as parts (a hollow ISO) but the
-    /// build cannot use them; nothing was published, and the next run downloads again.
+    /// Occurs when the download stored a root image only as parts (a hollow ISO) and the
+    /// ISO's signature cannot be checked; nothing was published, and the next run downloads
+    /// again.
     #[error("the root images streamed during the download cannot be used: {detail}")]
     StreamIncomplete { detail: String },
-    /// Occurs when the ISO's kernel has no modules in the initrd or root image that carry
-    /// modules: the booted system would run without its drivers.
-    #[error(
-        "kernel and modules disagree: the ISO's kernel is {kernel}, but the {place} has kernel modules only for {found}; the booted system would have no drivers"
-    )]
-    KernelMismatch {
-        kernel: String,
-        place: String,
-        found: String,
-    },
     #[error("publishing failed")]
     Publish(#[from] repack_publish::PublishError),
     #[error("the catalogue failed")]
@@ -85,14 +60,9 @@ impl PipelineError {
             PipelineError::Watch(error) => error.kind(),
             PipelineError::Fetch(error) => error.kind(),
             PipelineError::Trust(error) => error.kind(),
-            PipelineError::Iso { source, .. } => source.kind(),
-            PipelineError::Initrd(error) => error.kind(),
-            PipelineError::InitrdLint { .. } => "initrd-lint",
-            PipelineError::Boot(error) => error.kind(),
-            PipelineError::NameClash { .. } => "recipe-name-clash",
+            PipelineError::Build(error) => error.kind(),
             PipelineError::Assemble(error) => error.kind(),
             PipelineError::StreamIncomplete { .. } => "stream-incomplete",
-            PipelineError::KernelMismatch { .. } => "kernel-mismatch",
             PipelineError::Publish(error) => error.kind(),
             PipelineError::Catalog(error) => error.kind(),
             PipelineError::Menu(error) => error.kind(),

@@ -12,11 +12,22 @@
 //! the published tree, the catalogue and the menu as they were, and is recorded as the
 //! recipe's last check so a broken upstream is reported, not mistaken for "nothing new".
 //!
-//! The root images are laid out while the ISO downloads (see `stream.rs`): the fetcher leaves
-//! their bytes out of the stored ISO, so every byte is written to disk once, and the build
-//! only moves the finished, hashed parts into the staging directory once the ISO's digest
-//! matched. When that cannot be done (cached ISO, unusual layout) the build copies them out
-//! of the verified ISO instead.
+//! This crate is wiring only: each stage is one step that hands a typed value to the next,
+//! and the stage's work lives in the stage's crate.
+//!
+//! | step | module | hands on | work done by |
+//! |------|--------|----------|--------------|
+//! | newest release, build key | `watch.rs` | [`Candidate`](repack_core::Candidate), then a `PlannedBuild` | repack-watch, repack-catalog |
+//! | download, trust | `fetch.rs` | a `VerifiedIso` | repack-fetch, repack-watch's [`trust`], repack-assemble's [`RootfsTap`](repack_assemble::RootfsTap) |
+//! | assembly | `assemble.rs` | a [`StagedRelease`](repack_assemble::StagedRelease) | repack-assemble ([`Assembly`](repack_assemble::Assembly)) |
+//! | publishing, catalogue flip | `publish.rs` | a `PublishedRelease`, then a [`NewBuild`](repack_catalog::NewBuild) recorded current | repack-publish, repack-catalog |
+//! | menu | `menu.rs` | `menu.ipxe` | repack-menu |
+//!
+//! The root images are laid out while the ISO downloads (repack-assemble's `RootfsTap`): the
+//! fetcher leaves their bytes out of the stored ISO, so every byte is written to disk once,
+//! and the build only moves the finished, hashed parts into the staging directory once the
+//! ISO's digest matched. When that cannot be done (cached ISO, unusual layout) the build
+//! copies them out of the verified ISO instead.
 //!
 //! CPU- and disk-bound stages run in `spawn_blocking`; the async side only does network and
 //! database work.
@@ -25,22 +36,24 @@
 // digests and paths); it is returned once per build, so its size costs nothing.
 #![allow(clippy::result_large_err)]
 
-mod build;
-mod consistency;
+mod assemble;
 mod error;
+mod fetch;
 mod menu;
-mod stream;
+mod publish;
+mod watch;
 /// The trust chain lives with the watchers, so their compliance suite proves it per feed kind.
 pub use repack_watch::trust;
 
 pub use menu::{render as render_menu, render_endpoints};
 
 pub use error::PipelineError;
+pub use watch::CatalogFeedCache;
 
-use repack_catalog::{Catalog, CheckOutcome, NewBuild, SeenRelease};
-use repack_core::{BuildKey, OutputSettings, Recipe};
+use repack_catalog::{BuildRecord, Catalog, CheckOutcome};
+use repack_core::Recipe;
 use repack_fetch::{Fetcher, Reporter};
-use repack_publish::{Publisher, StagedRelease, Staging};
+use repack_publish::Publisher;
 
 /// Settings of the build itself (not of where things come from or go to).
 #[derive(Debug, Clone)]
@@ -99,301 +112,49 @@ impl<P: Publisher> Pipeline<P> {
         result
     }
 
+    /// The stages in order, each handing its typed value to the next.
     async fn run_unrecorded(
         &self,
         recipe: &Recipe,
         reporter: &dyn Reporter,
     ) -> Result<Outcome, PipelineError> {
-        let feed_cache = CatalogFeedCache(self.catalog.clone());
-        let mut ctx = repack_watch::WatchContext::new(recipe, &self.fetcher);
-        ctx.feed_cache = Some(&feed_cache);
-        let candidate = repack_watch::newest(&ctx).await?;
-        self.catalog
-            .record_release_seen(&SeenRelease::of(&candidate))
-            .await?;
-        // A feed going backwards (older than what is current) never builds anything.
-        let current = self.catalog.current(&recipe.id, recipe.arch).await?;
-        repack_watch::ensure_not_backwards(
-            recipe,
-            &candidate,
-            current.as_ref().map(|build| build.version.as_str()),
-        )?;
-        let sha256 = repack_watch::require_sha256(recipe, &candidate)?;
-        let output = OutputSettings {
-            part_size: self.settings.part_size,
-        };
-        let key = BuildKey::new(sha256, recipe.build_hash(&output));
-        let tag = key.tag(&candidate.version);
-        tracing::info!(recipe = %recipe.id, %tag, "build key derived");
-        if let Some(existing) = self.catalog.find_build(&key).await? {
-            tracing::info!(recipe = %recipe.id, tag = %existing.tag, "already published; nothing to do");
-            // A run killed between the catalogue commit and the menu left a menu without this
-            // build: render it again (the publisher leaves an unchanged menu untouched).
-            if let Err(error) = self.regenerate_menu().await {
-                return Err(PipelineError::MenuAfterPublish {
-                    tag: existing.tag,
-                    location: existing.location,
-                    source: Box::new(error),
-                });
-            }
-            return Ok(Outcome::UpToDate {
-                version: existing.version,
-                tag: existing.tag,
-            });
+        let candidate = self.newest(recipe).await?;
+        let planned = self.plan(recipe, candidate)?;
+        if let Some(existing) = self.catalog.find_build(&planned.key).await? {
+            return self.up_to_date(recipe, existing).await;
         }
-
-        // The digest must come from signed text, or the ISO carry a signature, when the recipe
-        // pins keys: checked before a byte of the ISO is requested.
-        let signature_tap = match trust::before_download(
-            &self.fetcher,
-            &candidate,
-            sha256,
-            &self.settings.key_dirs,
-        )
-        .await?
-        {
-            trust::IsoProof::None => None,
-            trust::IsoProof::Signature(tap) => Some(*tap),
-        };
-
-        // The root images are laid out (in the fetcher's stream directory) as they stream in,
-        // and moved into the staging directory only once the ISO's digest matched.
-        let stream_dir = self.fetcher.stream_dir(&sha256);
-        let tap = stream::RootfsTap::new(
-            recipe.iso.rootfs.clone(),
-            self.settings.part_size,
-            stream_dir.clone(),
-        );
-        let (iso, (tap, signature_tap)) = self
-            .fetcher
-            .fetch_iso_with_tap(&candidate.iso_url, sha256, reporter, (tap, signature_tap))
-            .await?;
-        tracing::info!(path = %iso.path.display(), size = iso.size, cached = iso.from_cache, hollow = iso.hollow, "ISO verified");
-        // A hollow ISO (its root images were stored only as parts) and the stream directory
-        // serve this build alone.
-        let _downloaded = (!iso.from_cache).then(|| Leftovers {
-            hollow_iso: iso.hollow.then(|| iso.path.clone()),
-            stream_dir: stream_dir.clone(),
-            _lease: iso.lease.clone().filter(|_| iso.hollow),
-        });
-        if let Some(signature_tap) = signature_tap {
-            let (path, downloaded, hollow) = (iso.path.clone(), !iso.from_cache, iso.hollow);
-            let verdict = tokio::task::spawn_blocking(move || {
-                if hollow && !signature_tap.saw_whole_download() {
-                    // The stored ISO lacks the root images' bytes and the stream missed its
-                    // start: nothing left to check the signature against.
-                    return Err(PipelineError::StreamIncomplete {
-                        detail: "the ISO's signature could not be checked: the download was resumed by another process".to_owned(),
-                    });
-                }
-                signature_tap.finish(&path, downloaded).map_err(PipelineError::from)
-            })
-            .await
-            .map_err(|error| PipelineError::Task(error.to_string()))?;
-            if let Err(error) = verdict {
-                // Not what the pinned key signed: it leaves the cache like a mismatching ISO.
-                let path = iso.path.clone();
-                if self.fetcher.evict(iso).await {
-                    tracing::warn!(path = %path.display(), "ISO without a valid signature removed from the download cache");
-                }
-                return Err(error);
-            }
-        }
-        let streamed = if iso.from_cache {
-            Vec::new()
-        } else {
-            let iso_size = iso.size;
-            tokio::task::spawn_blocking(move || tap.finish(iso_size))
-                .await
-                .map_err(|error| PipelineError::Task(error.to_string()))?
-                .unwrap_or_else(|reason| {
-                    tracing::info!(%reason, "root images will be copied from the verified ISO");
-                    Vec::new()
-                })
-        };
-
-        // Creating it sweeps abandoned staging directories (whole releases): off the runtime.
-        let staging = {
-            let (parent, recipe_id, tag) = (
-                self.settings.staging_dir.clone(),
-                recipe.id.clone(),
-                tag.clone(),
-            );
-            tokio::task::spawn_blocking(move || Staging::create(&parent, &recipe_id, &tag))
-                .await
-                .map_err(|error| PipelineError::Task(error.to_string()))??
-        };
-        let job = build::BuildJob {
-            recipe: recipe.clone(),
-            candidate,
-            key,
-            tag: tag.clone(),
-            iso_path: iso.path.clone(),
-            iso_size: iso.size,
-            staging_dir: staging.path().to_owned(),
-            part_size: self.settings.part_size,
-            streamed,
-            hollow: iso.hollow,
-        };
-        tracing::info!(recipe = %recipe.id, %tag, staging = %staging.path().display(), "assembling release");
-        let manifest = tokio::task::spawn_blocking(move || job.build())
-            .await
-            .map_err(|error| PipelineError::Task(error.to_string()))??;
-
-        // Checked complete before the publisher sees it; an incomplete one is deleted here.
-        let release = StagedRelease::new(staging, manifest.clone())?;
-        tracing::info!(recipe = %recipe.id, %tag, "publishing release");
-        let published = self.publisher.publish(release).await?;
-        tracing::info!(location = %published.location, new = published.newly_published, "release published");
-        self.catalog
-            .publish_build(&NewBuild::new(manifest.clone(), published.location.clone()))
-            .await?;
-        self.prune(&recipe.id).await;
-        // Published and recorded: the ISO is not needed again (a failed build keeps it for
-        // the retry). A hollow one goes with the build's other leftovers.
-        let iso_path = iso.path.clone();
-        if self.fetcher.evict(iso).await {
-            tracing::info!(path = %iso_path.display(), "published ISO removed from the download cache");
-        }
+        let mut iso = self.fetch(recipe, &planned, reporter).await?;
+        let release = self.assemble(recipe, planned, &mut iso).await?;
+        let published = self.publish(recipe, release).await?;
+        let current = self.make_current(recipe, published).await?;
+        // What is left of the download (a hollow ISO, the stream directory) is removed when
+        // the run ends, after the menu.
+        let _leftovers = self.evict(iso).await;
         // The release is published and current from here on: a menu that cannot be rendered
         // must not read as "nothing was published".
-        if let Err(error) = self.regenerate_menu().await {
-            return Err(PipelineError::MenuAfterPublish {
-                tag,
-                location: published.location,
-                source: Box::new(error),
-            });
-        }
-        Ok(Outcome::Published {
-            version: manifest.version,
-            tag,
-            location: published.location,
-        })
-    }
-
-    /// Applies the publisher's retention to `recipe` once a build is current. The current
-    /// builds of every recipe are protected. A failure is logged, not returned: the build is
-    /// published and current, and the next build prunes again.
-    async fn prune(&self, recipe: &str) {
-        let protected = match self.catalog.current_builds().await {
-            Ok(builds) => builds
-                .into_iter()
-                .map(|build| build.location)
-                .collect::<std::collections::BTreeSet<_>>(),
-            Err(error) => {
-                tracing::warn!(%recipe, %error, "retention skipped: cannot read the current builds");
-                return;
-            }
-        };
-        match self.publisher.prune(recipe, &protected).await {
-            Ok(deleted) if !deleted.is_empty() => {
-                tracing::info!(%recipe, ?deleted, "retention: old releases deleted")
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%recipe, %error, "retention failed; old releases kept"),
-        }
-    }
-
-    /// Renders `menu.ipxe` from the catalogue's current builds and publishes it.
-    pub async fn regenerate_menu(&self) -> Result<String, PipelineError> {
-        let builds = self.catalog.current_builds().await?;
-        let script = menu::render(&builds, &self.settings.public_url)?;
-        self.publisher
-            .publish_file("menu.ipxe", script.clone().into_bytes())
+        self.menu_after_publish(&current.manifest.tag, &current.location)
             .await?;
-        Ok(script)
-    }
-}
-
-/// The catalogue as the watchers' [`FeedCache`](repack_watch::FeedCache): the copies of
-/// feed documents live in its `feed_state` table, so every process sharing the catalogue
-/// shares them, and a restart keeps them.
-#[derive(Debug, Clone)]
-pub struct CatalogFeedCache(pub Catalog);
-
-impl repack_watch::FeedCache for CatalogFeedCache {
-    fn get<'a>(
-        &'a self,
-        url: &'a str,
-    ) -> repack_watch::CacheFuture<'a, Option<repack_watch::StoredFeed>> {
-        Box::pin(async move {
-            let state = self
-                .0
-                .feed_state(url)
-                .await
-                .map_err(cache_error("read", url))?;
-            Ok(state.map(|state| repack_watch::StoredFeed {
-                etag: state.etag,
-                last_modified: state.last_modified,
-                next_url: state.next_url,
-                body: state.body,
-            }))
+        Ok(Outcome::Published {
+            version: current.manifest.version,
+            tag: current.manifest.tag,
+            location: current.location,
         })
     }
 
-    fn put<'a>(
-        &'a self,
-        url: &'a str,
-        feed: &'a repack_watch::StoredFeed,
-    ) -> repack_watch::CacheFuture<'a, ()> {
-        Box::pin(async move {
-            let copy = repack_catalog::FeedCopy {
-                etag: feed.etag.as_deref(),
-                last_modified: feed.last_modified.as_deref(),
-                next_url: feed.next_url.as_deref(),
-                body: &feed.body,
-            };
-            self.0
-                .store_feed(url, &copy)
-                .await
-                .map_err(cache_error("store", url))
+    /// The newest release is already published as `existing`: nothing is built.
+    async fn up_to_date(
+        &self,
+        recipe: &Recipe,
+        existing: BuildRecord,
+    ) -> Result<Outcome, PipelineError> {
+        tracing::info!(recipe = %recipe.id, tag = %existing.tag, "already published; nothing to do");
+        // A run killed between the catalogue commit and the menu left a menu without this
+        // build: render it again (the publisher leaves an unchanged menu untouched).
+        self.menu_after_publish(&existing.tag, &existing.location)
+            .await?;
+        Ok(Outcome::UpToDate {
+            version: existing.version,
+            tag: existing.tag,
         })
-    }
-
-    fn revalidated<'a>(&'a self, url: &'a str) -> repack_watch::CacheFuture<'a, ()> {
-        Box::pin(async move {
-            self.0
-                .feed_revalidated(url)
-                .await
-                .map(drop)
-                .map_err(cache_error("update", url))
-        })
-    }
-}
-
-fn cache_error(
-    action: &'static str,
-    url: &str,
-) -> impl FnOnce(repack_catalog::CatalogError) -> repack_watch::FeedCacheError {
-    let url = url.to_owned();
-    move |error| repack_watch::FeedCacheError {
-        action,
-        url,
-        source: Box::new(error),
-    }
-}
-
-/// Files of one download that only its build needs: removed when the build ends, however.
-/// If the process dies first, the next download sweeps them (the lease says they are in use
-/// until then).
-struct Leftovers {
-    hollow_iso: Option<std::path::PathBuf>,
-    stream_dir: std::path::PathBuf,
-    _lease: Option<repack_fetch::DownloadLease>,
-}
-
-impl Drop for Leftovers {
-    fn drop(&mut self) {
-        if let Some(path) = &self.hollow_iso
-            && let Err(error) = std::fs::remove_file(path)
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %path.display(), %error, "cannot remove the hollow ISO");
-        }
-        if let Err(error) = std::fs::remove_dir_all(&self.stream_dir)
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %self.stream_dir.display(), %error, "cannot remove the stream directory");
-        }
     }
 }

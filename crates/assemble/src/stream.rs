@@ -20,8 +20,8 @@
 //! the holes back by then), when the directory tree is not within [`PREFIX_LIMIT`], when the
 //! files' extents are not in stream order, or on a write error.
 
+use crate::SplitSink;
 use bytes::Bytes;
-use repack_assemble::SplitSink;
 use repack_core::Sha256Digest;
 use repack_fetch::{Claim, StreamTap};
 use repack_iso::parse::volume_descriptor::{
@@ -39,7 +39,7 @@ pub const PREFIX_LIMIT: usize = 16 << 20;
 const PARSE_STEP: usize = 1 << 20;
 
 /// See the module documentation.
-pub(crate) struct RootfsTap {
+pub struct RootfsTap {
     patterns: Vec<String>,
     part_size: u64,
     dir: PathBuf,
@@ -60,7 +60,7 @@ enum State {
 }
 
 /// One root image, laid out from the download.
-pub(crate) struct StreamedFile {
+pub struct StreamedFile {
     /// The file as resolved from the image's first bytes.
     pub source: IsoFile,
     /// Its parts in the staging directory, every byte written and hashed.
@@ -476,7 +476,7 @@ impl ReadAt for Prefix<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use repack_assemble::{CopySource, copy_split};
+    use crate::{CopySource, copy_split};
     use repack_core::FileRole;
     use std::fs::File;
 

@@ -15,7 +15,7 @@ use repack_initrd::{EntryKind, Initrd};
 use repack_iso::IsoFile;
 use repack_squashfs::{Concat, Squashfs};
 
-use crate::PipelineError;
+use crate::BuildError;
 
 /// Where the x86 boot header keeps the offset of the version string (boot protocol 2.00+).
 const KERNEL_VERSION_FIELD: u64 = 0x20e;
@@ -116,11 +116,11 @@ pub(crate) fn rootfs_module_versions(
 }
 
 /// Fails when `found` lists module directories but none for `kernel`.
-pub(crate) fn check(kernel: &str, place: String, found: &[String]) -> Result<(), PipelineError> {
+pub(crate) fn check(kernel: &str, place: String, found: &[String]) -> Result<(), BuildError> {
     if found.is_empty() || found.iter().any(|version| version == kernel) {
         return Ok(());
     }
-    Err(PipelineError::KernelMismatch {
+    Err(BuildError::KernelMismatch {
         kernel: kernel.to_owned(),
         place,
         found: found.join(", "),

@@ -1,14 +1,20 @@
-//! The blocking part of a build: from a verified ISO to a complete staging directory.
+//! The assembly stage: from a verified ISO to a complete staging directory.
+//!
+//! [`Assembly`] is what the stage is handed (the recipe, the candidate with its build key and
+//! tag, the verified ISO, the root images a [`RootfsTap`](crate::RootfsTap) laid out during
+//! the download); [`Assembly::build`] fills a [`Staging`] directory and returns it as a
+//! [`StagedRelease`]. It is synchronous and blocking (the pipeline runs it in `spawn_blocking`).
 //!
 //! Order matters: the root images are copied (and split, and hashed) first, because the boot
 //! hook baked into the initrd lists every part with its sha256; then the kernel's version is
 //! checked against the modules of the root images and the initrd; the initrd is patched and
 //! linted; the kernel is copied; the manifest is written last.
 
-use crate::PipelineError;
 use crate::consistency;
 use crate::stream::StreamedFile;
-use repack_assemble::{CopySource, OutputFile, copy_split};
+use crate::{
+    AssembleError, BuildError, CopySource, OutputFile, StagedRelease, Staging, copy_split,
+};
 use repack_boot::{BaseInitrd, BootError, BootInputs};
 use repack_core::{
     BuildKey, Candidate, FORMAT_VERSION, FileRole, Manifest, ManifestFile, Recipe, SourceIso,
@@ -17,7 +23,7 @@ use repack_initrd::{Codec, Initrd, Limits, Overlay};
 use repack_iso::{IsoFile, IsoImage};
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where an upstream initrd whose legacy-lz4 tail is re-wrapped is written while it is
 /// patched (removed afterwards).
@@ -28,31 +34,44 @@ const INITRD_NAME: &str = "initrd";
 /// Largest zisofs-compressed file (a kernel or a side file) decoded into memory to publish.
 const MAX_DECODED_FILE: u64 = 512 << 20;
 
-pub(crate) struct BuildJob {
+/// One release to lay out: what the assembly stage is handed.
+pub struct Assembly {
     pub recipe: Recipe,
     pub candidate: Candidate,
     pub key: BuildKey,
+    /// The build's tag (`<version>-<8 hex of the build key>`).
     pub tag: String,
+    /// The verified ISO (hollow when `hollow`).
     pub iso_path: PathBuf,
     pub iso_size: u64,
-    pub staging_dir: PathBuf,
+    /// Files larger than this are stored as parts of this size.
     pub part_size: u64,
     /// Root images already laid out (in the fetcher's stream directory) from the download,
     /// in recipe order (empty when the ISO came from the cache or streaming gave up).
     pub streamed: Vec<StreamedFile>,
-    /// The ISO file lacks the bytes of the streamed root images (see `FetchedIso::hollow`).
+    /// The ISO file lacks the bytes of the streamed root images (see
+    /// [`FetchedIso::hollow`](repack_fetch::FetchedIso::hollow)).
     pub hollow: bool,
 }
 
-impl BuildJob {
-    pub fn build(mut self) -> Result<Manifest, PipelineError> {
-        let iso_error = |source| PipelineError::Iso {
+impl Assembly {
+    /// Lays the release out in `staging` and hands it back checked complete (an incomplete
+    /// one is deleted here, with `staging`), ready for a publisher.
+    pub fn build(mut self, staging: Staging) -> Result<StagedRelease, BuildError> {
+        let manifest = self.lay_out(staging.path())?;
+        // Checked complete before the publisher sees it; an incomplete one is deleted here.
+        Ok(StagedRelease::new(staging, manifest)?)
+    }
+
+    /// Writes every file and the manifest (last) into `staging_dir`.
+    fn lay_out(&mut self, staging_dir: &Path) -> Result<Manifest, BuildError> {
+        let iso_error = |source| BuildError::Iso {
             url: self.candidate.iso_url.clone(),
             source,
         };
         let iso = repack_iso::open(&self.iso_path).map_err(iso_error)?;
         let image = File::open(&self.iso_path).map_err(|source| {
-            PipelineError::Assemble(repack_assemble::AssembleError::Io {
+            BuildError::Assemble(AssembleError::Io {
                 action: "cannot open",
                 path: self.iso_path.clone(),
                 source,
@@ -101,7 +120,7 @@ impl BuildJob {
                         })
                 });
                 if shared {
-                    return Err(PipelineError::StreamIncomplete {
+                    return Err(BuildError::StreamIncomplete {
                         detail: format!("{} shares bytes with a root image", file.path),
                     });
                 }
@@ -116,7 +135,7 @@ impl BuildJob {
                     let from = done.sink.dir().to_owned();
                     let file = done.sink.finish(FileRole::Rootfs, done.sha256)?;
                     for part in &file.parts {
-                        move_file(&from.join(&part.name), &self.staging_dir.join(&part.name))?;
+                        move_file(&from.join(&part.name), &staging_dir.join(&part.name))?;
                     }
                     files.push(file);
                 }
@@ -126,7 +145,7 @@ impl BuildJob {
                         stale.sink.discard();
                     }
                     if self.hollow {
-                        return Err(PipelineError::StreamIncomplete {
+                        return Err(BuildError::StreamIncomplete {
                             detail: format!(
                                 "{} was not laid out during the download and the stored ISO lacks it",
                                 source.path
@@ -134,7 +153,7 @@ impl BuildJob {
                         });
                     }
                     tracing::info!(path = %source.path, size = source.size, "copying root image");
-                    files.push(self.copy(&image, source, name, FileRole::Rootfs)?);
+                    files.push(self.copy(staging_dir, &image, source, name, FileRole::Rootfs)?);
                 }
             }
         }
@@ -142,13 +161,13 @@ impl BuildJob {
         let mut side = Vec::new();
         for (source, name) in &side_sources {
             tracing::info!(path = %source.path, "publishing the boot family's side file");
-            side.push(self.copy(&image, source, name, FileRole::Side)?);
+            side.push(self.copy(staging_dir, &image, source, name, FileRole::Side)?);
         }
 
         let kernel_version = consistency::kernel_version(&image, &kernel);
         match (
             &kernel_version,
-            consistency::rootfs_module_versions(&self.staging_dir, &files),
+            consistency::rootfs_module_versions(staging_dir, &files),
         ) {
             (Some(version), Some(found)) => {
                 let names = files
@@ -164,9 +183,15 @@ impl BuildJob {
             (Some(_), None) => {}
         }
 
-        let (initrd_file, plan) =
-            self.patch_initrd(&image, &initrd, &files, &side, kernel_version.as_deref())?;
-        let kernel_file = self.copy(&image, &kernel, KERNEL_NAME, FileRole::Kernel)?;
+        let (initrd_file, plan) = self.patch_initrd(
+            staging_dir,
+            &image,
+            &initrd,
+            &files,
+            &side,
+            kernel_version.as_deref(),
+        )?;
+        let kernel_file = self.copy(staging_dir, &image, &kernel, KERNEL_NAME, FileRole::Kernel)?;
 
         let mut all_files = vec![kernel_file, initrd_file];
         all_files.extend(files);
@@ -192,27 +217,28 @@ impl BuildJob {
             files: all_files,
             repack_version: env!("CARGO_PKG_VERSION").to_owned(),
         };
-        repack_assemble::write_manifest(&self.staging_dir, &manifest)?;
+        crate::write_manifest(staging_dir, &manifest)?;
         Ok(manifest)
     }
 
     fn copy(
         &self,
+        staging_dir: &Path,
         image: &File,
         source: &IsoFile,
         name: &str,
         role: FileRole,
-    ) -> Result<ManifestFile, PipelineError> {
-        let iso_error = |error| PipelineError::Iso {
+    ) -> Result<ManifestFile, BuildError> {
+        let iso_error = |error| BuildError::Iso {
             url: self.candidate.iso_url.clone(),
             source: error,
         };
         if source.is_compressed() {
             // zisofs: decode it (checked block by block) rather than copy compressed bytes.
             let data = repack_iso::read_file(image, source, MAX_DECODED_FILE).map_err(iso_error)?;
-            return Ok(repack_assemble::copy_stream(
+            return Ok(crate::copy_stream(
                 &mut data.as_slice(),
-                &self.staging_dir,
+                staging_dir,
                 name,
                 role,
             )?);
@@ -230,7 +256,7 @@ impl BuildJob {
         };
         Ok(copy_split(
             &copy_source,
-            &self.staging_dir,
+            staging_dir,
             name,
             role,
             self.part_size,
@@ -243,15 +269,16 @@ impl BuildJob {
     /// copied unchanged, followed by the overlay.
     fn patch_initrd(
         &self,
+        staging_dir: &Path,
         image: &File,
         initrd: &IsoFile,
         rootfs: &[ManifestFile],
         side_files: &[ManifestFile],
         kernel_version: Option<&str>,
-    ) -> Result<(ManifestFile, repack_boot::BootPlan), PipelineError> {
+    ) -> Result<(ManifestFile, repack_boot::BootPlan), BuildError> {
         let extents: Vec<(u64, u64)> = initrd
             .extents()
-            .map_err(|source| PipelineError::Iso {
+            .map_err(|source| BuildError::Iso {
                 url: self.candidate.iso_url.clone(),
                 source,
             })?
@@ -259,7 +286,7 @@ impl BuildJob {
             .map(|extent| (extent.offset, extent.len))
             .collect();
         let reader = image.try_clone().map_err(|source| {
-            PipelineError::Assemble(repack_assemble::AssembleError::Io {
+            BuildError::Assemble(AssembleError::Io {
                 action: "cannot open",
                 path: self.iso_path.clone(),
                 source,
@@ -286,7 +313,7 @@ impl BuildJob {
         // Nothing can follow a legacy-lz4 last member on kernels without the 2021 unlz4 fix:
         // its cpio bytes are re-wrapped, unchanged, as gzip (which every kernel decodes), in a
         // scratch file.
-        let scratch = ScratchFile(self.staging_dir.join(REWRAPPED_INITRD_NAME));
+        let scratch = ScratchFile(staging_dir.join(REWRAPPED_INITRD_NAME));
         let rewrapped;
         let (base, appendix) = match base.appendix(&overlay, Codec::Gzip) {
             Err(repack_initrd::Error::Lz4LegacyBase { segment, offset }) => {
@@ -296,7 +323,7 @@ impl BuildJob {
                     "the upstream initrd ends with a legacy-lz4 member; re-wrapping its cpio content as gzip"
                 );
                 let io_error = |action, source| {
-                    PipelineError::Assemble(repack_assemble::AssembleError::Io {
+                    BuildError::Assemble(AssembleError::Io {
                         action,
                         path: scratch.0.clone(),
                         source,
@@ -325,9 +352,9 @@ impl BuildJob {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            return Err(PipelineError::InitrdLint { findings });
+            return Err(BuildError::InitrdLint { findings });
         }
-        let mut output = OutputFile::create(&self.staging_dir, INITRD_NAME)?;
+        let mut output = OutputFile::create(staging_dir, INITRD_NAME)?;
         {
             let mut writer = BufWriter::new(&mut output);
             base.write_patched(&appendix, &mut writer)?;
@@ -339,9 +366,9 @@ impl BuildJob {
 
 /// Moves a finished part into the staging directory: a rename, or a copy when the download
 /// cache and the output are on different filesystems.
-fn move_file(from: &std::path::Path, to: &std::path::Path) -> Result<(), PipelineError> {
+fn move_file(from: &Path, to: &Path) -> Result<(), BuildError> {
     let io_error = |action, source| {
-        PipelineError::Assemble(repack_assemble::AssembleError::Io {
+        BuildError::Assemble(AssembleError::Io {
             action,
             path: to.to_owned(),
             source,
@@ -413,7 +440,7 @@ fn side_files(
 pub(crate) fn published_names(
     patterns: &[String],
     sources: &[IsoFile],
-) -> Result<Vec<String>, PipelineError> {
+) -> Result<Vec<String>, BuildError> {
     let mut names: Vec<String> = Vec::new();
     for (index, source) in sources.iter().enumerate() {
         let name = source
@@ -423,14 +450,14 @@ pub(crate) fn published_names(
             .unwrap_or(&source.path)
             .to_owned();
         if let Some(previous) = names.iter().position(|existing| *existing == name) {
-            return Err(PipelineError::NameClash {
+            return Err(BuildError::NameClash {
                 first: patterns[previous].clone(),
                 second: patterns[index].clone(),
                 name,
             });
         }
         if name == KERNEL_NAME || name == INITRD_NAME {
-            return Err(PipelineError::NameClash {
+            return Err(BuildError::NameClash {
                 first: patterns[index].clone(),
                 second: format!("the {name} repack publishes"),
                 name,
