@@ -11,9 +11,7 @@
 //!   `rd.noverifyssl`; url-lib's `fetch_url` itself refuses to write anywhere but a regular
 //!   file, so it cannot stream) straight onto the end of each image in a tmpfs at
 //!   `/run/repack` sized from the list, checks each part, and execs
-//!   `/sbin/dmsquash-live-root <image>` as livenetroot does. dracut's initrds carry no `tee`
-//!   (none of base, livenet, url-lib or dmsquash-live installs it), so each part is hashed
-//!   from the image after its download rather than while it arrives.
+//!   `/sbin/dmsquash-live-root <image>` as livenetroot does.
 //!
 //! `<hookdir>` is read from the initrd's `dracut-lib.sh` (`hookdir=`): `/lib/dracut/hooks` up
 //! to dracut 059, `/var/lib/dracut/hooks` in dracut-ng (which installs every module's hooks
