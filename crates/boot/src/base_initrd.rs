@@ -59,7 +59,7 @@ pub(crate) fn has_command(base: &dyn BaseInitrd, name: &str) -> Result<bool, Boo
     Ok(first_file(base, &paths)?.is_some() || busybox_has(base, name)?)
 }
 
-/// Checks that the hook's `repack_sha256` will find a tool at boot, in the order it tries
+/// Checks that the hook's `repack_pick_hasher` will find a tool at boot, in the order it tries
 /// them: `sha256sum`, `busybox sha256sum`, `openssl dgst -sha256`. repack adds no binaries,
 /// so an initrd without any of them cannot check the parts and is refused.
 pub(crate) fn require_sha256(
