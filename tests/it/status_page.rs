@@ -28,7 +28,7 @@ fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
         name: name.to_owned(),
         role,
         size,
-        sha256,
+        sha256: (parts.len() == 1).then_some(sha256),
         parts,
     }
 }

@@ -232,7 +232,7 @@ async fn publish(database_url: &str, recipe: &str, version: &str) -> String {
             name: name.to_owned(),
             role,
             size: 1,
-            sha256,
+            sha256: Some(sha256),
             parts: vec![ManifestPart {
                 name: name.to_owned(),
                 size: 1,

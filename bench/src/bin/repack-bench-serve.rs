@@ -52,7 +52,7 @@ fn manifest(recipe: &str) -> Manifest {
         name: name.to_owned(),
         role,
         size,
-        sha256: Sha256Digest::of(name.as_bytes()),
+        sha256: Some(Sha256Digest::of(name.as_bytes())),
         parts: vec![ManifestPart {
             name: name.to_owned(),
             size,

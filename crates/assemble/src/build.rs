@@ -133,7 +133,7 @@ impl Assembly {
                 Some(done) if done.source == *source && done.sink.name() == name => {
                     tracing::info!(path = %source.path, size = source.size, "root image laid out during the download");
                     let from = done.sink.dir().to_owned();
-                    let file = done.sink.finish(FileRole::Rootfs, done.sha256)?;
+                    let file = done.sink.finish(FileRole::Rootfs)?;
                     for part in &file.parts {
                         move_file(&from.join(&part.name), &staging_dir.join(&part.name))?;
                     }

@@ -39,7 +39,7 @@ pub fn part_name(name: &str, index: usize) -> String {
 }
 
 /// Copies the extents of `source` into `dir`, split into parts of at most `part_size` bytes,
-/// hashing the whole file and each part as the bytes pass through.
+/// hashing each part as the bytes pass through.
 pub fn copy_split(
     source: &CopySource<'_>,
     dir: &Path,
@@ -53,10 +53,6 @@ pub fn copy_split(
     }
     let total: u64 = source.extents.iter().map(|(_, len)| len).sum();
     let mut writer = SplitWriter::new(dir, name, part_size);
-    if total <= part_size {
-        // One part: its digest is the file's, so the bytes are hashed once, not twice.
-        writer.whole = None;
-    }
     let mut buffer = vec![0u8; BUFFER_SIZE];
     let mut copied = 0u64;
     for &(offset, len) in source.extents {
@@ -113,8 +109,6 @@ impl<'a> OutputFile<'a> {
     pub fn create(dir: &'a Path, name: &'a str) -> Result<Self, AssembleError> {
         check_output_name(name)?;
         let mut inner = SplitWriter::new(dir, name, u64::MAX);
-        // Never split, so the one part's digest is the file's.
-        inner.whole = None;
         inner.open_part()?;
         Ok(OutputFile { inner })
     }
@@ -136,14 +130,11 @@ impl Write for OutputFile<'_> {
     }
 }
 
-/// Writes a stream into consecutive part files, hashing the whole and each part.
+/// Writes a stream into consecutive part files, hashing each part.
 struct SplitWriter<'a> {
     dir: &'a Path,
     name: &'a str,
     part_size: u64,
-    /// The whole file's hash; `None` when the file is known to fit one part, whose
-    /// digest is then the file's.
-    whole: Option<Sha256>,
     size: u64,
     parts: Vec<ManifestPart>,
     current: Option<OpenPart>,
@@ -162,7 +153,6 @@ impl<'a> SplitWriter<'a> {
             dir,
             name,
             part_size,
-            whole: Some(Sha256::new()),
             size: 0,
             parts: Vec::new(),
             current: None,
@@ -170,9 +160,6 @@ impl<'a> SplitWriter<'a> {
     }
 
     fn write(&mut self, mut data: &[u8]) -> Result<(), AssembleError> {
-        if let Some(whole) = &mut self.whole {
-            whole.update(data);
-        }
         self.size += data.len() as u64;
         while !data.is_empty() {
             if self.current.is_none() {
@@ -246,27 +233,28 @@ impl<'a> SplitWriter<'a> {
             self.open_part()?;
         }
         self.close_part()?;
-        let sha256 = match self.whole {
-            Some(whole) => Sha256Digest::from_bytes(whole.finalize().into()),
-            None => {
-                debug_assert_eq!(self.parts.len(), 1);
-                self.parts[0].sha256
-            }
-        };
-        Ok(ManifestFile {
-            name: self.name.to_owned(),
-            role,
-            size: self.size,
-            sha256,
-            parts: self.parts,
-        })
+        Ok(describe(self.name.to_owned(), role, self.size, self.parts))
+    }
+}
+
+/// The manifest entry of a file stored as `parts`: a one-part file's digest is its part's;
+/// a split file is described by its parts' digests alone.
+fn describe(name: String, role: FileRole, size: u64, parts: Vec<ManifestPart>) -> ManifestFile {
+    let sha256 = match parts.as_slice() {
+        [only] => Some(only.sha256),
+        _ => None,
+    };
+    ManifestFile {
+        name,
+        role,
+        size,
+        sha256,
+        parts,
     }
 }
 
 /// A file of known size laid out as parts while its bytes arrive from elsewhere (a download),
-/// in file order but in pieces of any size: each part's hash is computed as it is written,
-/// the whole file's hash by the caller (possibly on another thread) and handed to
-/// [`SplitSink::finish`].
+/// in file order but in pieces of any size: each part's hash is computed as it is written.
 ///
 /// The part files are created up front with `create_new`; [`SplitSink::discard`] removes
 /// them. Each part is made durable once (`sync_all`) in `finish`.
@@ -365,16 +353,7 @@ impl SplitSink {
     }
 
     /// Checks that every byte arrived, makes each part durable and describes the file.
-    /// `sha256` is the whole file's digest as the caller computed it from the same bytes;
-    /// `None` for a file that fits in one part, whose digest is then that part's.
-    ///
-    /// # Panics
-    /// When `sha256` is `None` for a file of several parts (a caller bug).
-    pub fn finish(
-        self,
-        role: FileRole,
-        sha256: Option<Sha256Digest>,
-    ) -> Result<ManifestFile, AssembleError> {
+    pub fn finish(self, role: FileRole) -> Result<ManifestFile, AssembleError> {
         if self.position != self.size {
             let (name, got, expected) = (self.name.clone(), self.position, self.size);
             self.discard();
@@ -397,21 +376,7 @@ impl SplitSink {
                 sha256: Sha256Digest::from_bytes(part.hash.finalize().into()),
             });
         }
-        let sha256 = sha256.unwrap_or_else(|| {
-            assert_eq!(
-                parts.len(),
-                1,
-                "the whole digest of a split file is required"
-            );
-            parts[0].sha256
-        });
-        Ok(ManifestFile {
-            name: self.name,
-            role,
-            size: self.size,
-            sha256,
-            parts,
-        })
+        Ok(describe(self.name, role, self.size, parts))
     }
 
     /// Removes the part files created so far (best effort: they are in a staging directory

@@ -10,8 +10,8 @@
 //! into place once the ISO's digest matched). Everything here is synchronous and blocking.
 //!
 //! [`copy_split`] copies a file's bytes from their extents in the upstream image straight
-//! into the output, cutting it into parts of at most `part_size` bytes and hashing the whole
-//! and every part in the same pass: each byte is read once and written once, with one fixed
+//! into the output, cutting it into parts of at most `part_size` bytes and hashing every
+//! part in the same pass: each byte is read once and written once, with one fixed
 //! buffer whatever the file's size. [`copy_stream`] does the same for a file produced in
 //! memory or by another stage (kernel, patched initrd). [`SplitSink`] lays a file out in
 //! parts as its bytes arrive from a download, so they are written once, where they are

@@ -5,8 +5,7 @@
 //! image until the volume descriptors and directory records are in (they sit at the start
 //! of every ISO 9660 image), resolves the recipe's rootfs paths with `repack-iso`, and from
 //! then on writes every byte of those files, as it streams past, into its part
-//! ([`SplitSink`]: direct writes, each part hashed) in the fetcher's stream directory, while
-//! a second thread hashes the whole file. It [claims](StreamTap::claims) those ranges, so
+//! ([`SplitSink`]: direct writes, each part hashed) in the fetcher's stream directory. It [claims](StreamTap::claims) those ranges, so
 //! the fetcher leaves them out of the stored ISO (a hollow ISO) and a root image reaches
 //! the disk once, in its published form. At each checkpoint it makes its parts durable
 //! first, so a resume in a later process can fill the ISO's holes back from them.
@@ -22,13 +21,11 @@
 
 use crate::SplitSink;
 use bytes::Bytes;
-use repack_core::Sha256Digest;
 use repack_fetch::{Claim, StreamTap};
 use repack_iso::parse::volume_descriptor::{
     self as vd, Descriptor, FIRST_DESCRIPTOR_SECTOR, SECTOR_SIZE,
 };
 use repack_iso::{Iso, IsoFile, IsoImage, Limits, ReadAt};
-use sha2::{Digest, Sha256};
 use std::io;
 use std::path::PathBuf;
 
@@ -65,8 +62,6 @@ pub struct StreamedFile {
     pub source: IsoFile,
     /// Its parts in the staging directory, every byte written and hashed.
     pub sink: SplitSink,
-    /// The whole file's digest; `None` for a one-part file, whose digest is its part's.
-    pub sha256: Option<Sha256Digest>,
 }
 
 impl RootfsTap {
@@ -209,9 +204,6 @@ impl StreamTap for RootfsTap {
 /// file order; `segments[..next]` have been hashed completely and nothing after them has.
 struct Plan {
     files: Vec<IsoFile>,
-    /// Whole-file hash of each file stored in more than one part (a one-part file's digest
-    /// is its part's).
-    whole: Vec<Option<Sha256>>,
     sinks: Vec<SplitSink>,
     segments: Vec<Segment>,
     next: usize,
@@ -249,11 +241,6 @@ impl Located {
                 }
             }
         }
-        let whole = self
-            .files
-            .iter()
-            .map(|file| (file.size > self.part_size).then(Sha256::new))
-            .collect();
         let mut claims = Vec::new();
         for segment in &self.segments {
             let sink = &sinks[segment.file];
@@ -272,7 +259,6 @@ impl Located {
         }
         Ok(Plan {
             files: self.files,
-            whole,
             sinks,
             segments: self.segments,
             next: 0,
@@ -380,49 +366,26 @@ impl Plan {
         }
     }
 
-    /// Writes (and part-hashes) on this thread while a second one computes the whole-file
-    /// hashes of split files.
+    /// Writes (and part-hashes) the bytes into their sinks.
     fn write(&mut self, work: &[(usize, &[u8])]) -> Result<(), String> {
-        let sinks = &mut self.sinks;
-        let mut write_parts = move || -> Result<(), String> {
-            for &(file, data) in work {
-                sinks[file].write(data).map_err(|error| error.to_string())?;
-            }
-            Ok(())
-        };
-        let whole = &mut self.whole;
-        if work.iter().any(|&(file, _)| whole[file].is_some()) {
-            std::thread::scope(|scope| {
-                scope.spawn(move || {
-                    for &(file, data) in work {
-                        if let Some(hash) = &mut whole[file] {
-                            hash.update(data);
-                        }
-                    }
-                });
-                write_parts()
-            })
-        } else {
-            write_parts()
+        for &(file, data) in work {
+            self.sinks[file]
+                .write(data)
+                .map_err(|error| error.to_string())?;
         }
+        Ok(())
     }
 
     fn discard(self) {
         self.sinks.into_iter().for_each(SplitSink::discard);
     }
 
-    /// The files with their sinks; a one-part file's whole digest is left for the caller
-    /// to take from its part (`None`).
+    /// The files with their sinks.
     fn finish(self) -> Vec<StreamedFile> {
         self.files
             .into_iter()
-            .zip(self.whole)
             .zip(self.sinks)
-            .map(|((source, whole), sink)| StreamedFile {
-                source,
-                sink,
-                sha256: whole.map(|hash| Sha256Digest::from_bytes(hash.finalize().into())),
-            })
+            .map(|(source, sink)| StreamedFile { source, sink })
             .collect()
     }
 }
@@ -537,7 +500,7 @@ mod tests {
         let expected = copied(&path);
         assert!(
             expected.parts.len() > 1,
-            "the fixture must be split to test both hashes"
+            "the fixture must be split to test the part boundaries"
         );
         // Odd chunk sizes, so extents and part boundaries fall inside chunks.
         for (chunk, per_batch) in [(65_521, 16), (1 << 20, 1), (4099, 300)] {
@@ -546,11 +509,11 @@ mod tests {
             stream(&mut tap, &image, 0, chunk, per_batch);
             let mut files = tap.finish(image.len() as u64).unwrap();
             let done = files.remove(0);
-            let made = done.sink.finish(FileRole::Rootfs, done.sha256).unwrap();
+            let made = done.sink.finish(FileRole::Rootfs).unwrap();
             assert_eq!(made, expected);
             for part in &made.parts {
                 let bytes = std::fs::read(staging.path().join(&part.name)).unwrap();
-                assert_eq!(Sha256Digest::of(&bytes), part.sha256);
+                assert_eq!(repack_core::Sha256Digest::of(&bytes), part.sha256);
             }
         }
     }
@@ -563,10 +526,7 @@ mod tests {
         stream(&mut tap, &image[..image.len() / 2], 0, 1 << 20, 1);
         stream(&mut tap, &image, 0, 1 << 20, 1);
         let done = tap.finish(image.len() as u64).unwrap().remove(0);
-        assert_eq!(
-            done.sink.finish(FileRole::Rootfs, done.sha256).unwrap(),
-            copied(&path)
-        );
+        assert_eq!(done.sink.finish(FileRole::Rootfs).unwrap(), copied(&path));
     }
 
     #[test]

@@ -51,16 +51,21 @@ pub enum FileRole {
     Side,
 }
 
-/// One logical file of the release. `size` and `sha256` describe the whole file; `parts` lists
-/// the pieces it is stored as, in order (one part named like the file when it was not split;
-/// otherwise `NAME`, `NAME.part2`, `NAME.part3`, … as netboot.xyz names them).
+/// One logical file of the release. `size` describes the whole file; `parts` lists the pieces
+/// it is stored as, in order (one part named like the file when it was not split; otherwise
+/// `NAME`, `NAME.part2`, `NAME.part3`, … as netboot.xyz names them), each with its sha256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestFile {
     pub name: String,
     pub role: FileRole,
     pub size: u64,
-    pub sha256: Sha256Digest,
+    /// The whole file's sha256 when it is stored in one part (the part's digest). A split
+    /// file has none: every byte is covered by its parts' digests, which are what clients
+    /// check, and a whole-file digest would cost the build a third SHA-256 pass over the
+    /// largest files it handles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256Digest>,
     pub parts: Vec<ManifestPart>,
 }
 

@@ -73,7 +73,7 @@ async fn publishing_three_gib_keeps_peak_rss_under_100_mb() {
             role: FileRole::Rootfs,
             size: 3 * PART,
             // Not checked by publishing; the parts' digests are.
-            sha256: Sha256Digest::of(b"whole"),
+            sha256: Some(Sha256Digest::of(b"whole")),
             parts: names
                 .iter()
                 .map(|name| ManifestPart {

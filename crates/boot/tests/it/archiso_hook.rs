@@ -258,7 +258,7 @@ fn publish_sha512(release: &Release) -> ManifestFile {
         name: "airootfs.sha512".to_owned(),
         role: FileRole::Side,
         size: output.stdout.len() as u64,
-        sha256: Sha256Digest::of(&output.stdout),
+        sha256: Some(Sha256Digest::of(&output.stdout)),
         parts: vec![ManifestPart {
             name: "airootfs.sha512".to_owned(),
             size: output.stdout.len() as u64,

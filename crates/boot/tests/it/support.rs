@@ -53,7 +53,7 @@ pub fn release(images: &[(&str, usize)], part_size: usize) -> Release {
             name: name.to_string(),
             role: FileRole::Rootfs,
             size: data.len() as u64,
-            sha256: Sha256Digest::of(&data),
+            sha256: Some(Sha256Digest::of(&data)),
             parts,
         });
         originals.push((name.to_string(), data));

@@ -36,7 +36,7 @@ fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
         name: name.to_owned(),
         role,
         size,
-        sha256,
+        sha256: Some(sha256),
         parts: vec![ManifestPart {
             name: name.to_owned(),
             size,

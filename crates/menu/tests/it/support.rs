@@ -21,7 +21,7 @@ pub fn file(name: &str, role: FileRole, parts: &[&str]) -> ManifestFile {
         name: name.to_owned(),
         role,
         size: 1000 * parts.len() as u64,
-        sha256: Sha256Digest::of(name.as_bytes()),
+        sha256: Some(Sha256Digest::of(name.as_bytes())),
         parts: parts.iter().map(|p| part(p, 1000)).collect(),
     }
 }

@@ -36,14 +36,14 @@ fn manifest_for(build: &[u8]) -> Manifest {
                 name: "vmlinuz".to_owned(),
                 role: FileRole::Kernel,
                 size: 6,
-                sha256: Sha256Digest::of(b"kernel"),
+                sha256: Some(Sha256Digest::of(b"kernel")),
                 parts: vec![part("vmlinuz", b"kernel")],
             },
             ManifestFile {
                 name: "filesystem.squashfs".to_owned(),
                 role: FileRole::Rootfs,
                 size: 6,
-                sha256: Sha256Digest::of(b"rootfs"),
+                sha256: Some(Sha256Digest::of(b"rootfs")),
                 parts: vec![
                     part("filesystem.squashfs", b"roo"),
                     part("filesystem.squashfs.part2", b"tfs"),

@@ -67,7 +67,7 @@ fn build(dir: &Path, version: &str, seed: &str) -> Manifest {
         name: name.to_owned(),
         role,
         size: whole.len() as u64,
-        sha256: Sha256Digest::of(whole),
+        sha256: Some(Sha256Digest::of(whole)),
         parts,
     };
     let kernel = bytes(&format!("{seed}/kernel"), 70_000);

@@ -174,7 +174,7 @@ fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
         name: name.to_owned(),
         role,
         size,
-        sha256,
+        sha256: Some(sha256),
         parts,
     }
 }
