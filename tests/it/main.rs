@@ -11,6 +11,8 @@
 //! - `failures`: corrupted, mislisted, incomplete and truncated images and an unreachable
 //!   upstream fail with a clear error and publish nothing.
 //! - `resume`: interrupted downloads resume with Range, in one run and across runs.
+//! - `reuse`: a rebuild whose root image is unchanged points at the published parts by URL
+//!   (manifest and the initrd's rootfs list) and stores none of them again.
 //! - `recipes`: the shipped recipes of each feed shape (Ubuntu, Arch, Manjaro, Pop!_OS) on
 //!   stand-ins shaped like their upstreams: the right release among decoys, published,
 //!   listed and in the menu; signed lists and ISOs refused when the signature fails.
@@ -33,6 +35,7 @@ mod failures;
 mod publish_github;
 mod recipes;
 mod resume;
+mod reuse;
 mod run;
 mod serve;
 mod side_files;

@@ -19,6 +19,7 @@ fn release_dir(dir: &Path) -> Manifest {
             name: name.to_owned(),
             size: data.len() as u64,
             sha256: Sha256Digest::of(data),
+            url: None,
         }
     };
     let file = |name: &str, role, data: &[u8]| ManifestFile {

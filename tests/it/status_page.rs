@@ -15,7 +15,12 @@ use time::{Duration, OffsetDateTime};
 
 fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
     let sha256 = Sha256Digest::of(name.as_bytes());
-    let part = |name: String, size| ManifestPart { name, size, sha256 };
+    let part = |name: String, size| ManifestPart {
+        name,
+        size,
+        sha256,
+        url: None,
+    };
     let parts = if size > 2_000_000_000 {
         vec![
             part(name.to_owned(), 2_000_000_000),

@@ -237,6 +237,7 @@ async fn publish(database_url: &str, recipe: &str, version: &str) -> String {
                 name: name.to_owned(),
                 size: 1,
                 sha256,
+                url: None,
             }],
         }
     };

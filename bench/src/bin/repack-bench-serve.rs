@@ -57,6 +57,7 @@ fn manifest(recipe: &str) -> Manifest {
             name: name.to_owned(),
             size,
             sha256: Sha256Digest::of(name.as_bytes()),
+            url: None,
         }],
     };
     Manifest {

@@ -13,7 +13,8 @@
 use crate::consistency;
 use crate::stream::StreamedFile;
 use crate::{
-    AssembleError, BuildError, CopySource, OutputFile, StagedRelease, Staging, copy_split,
+    AssembleError, BuildError, CopySource, OutputFile, PublishedParts, StagedRelease, Staging,
+    copy_split,
 };
 use repack_boot::{BaseInitrd, BootError, BootInputs};
 use repack_core::{
@@ -52,6 +53,9 @@ pub struct Assembly {
     /// The ISO file lacks the bytes of the streamed root images (see
     /// [`FetchedIso::hollow`](repack_fetch::FetchedIso::hollow)).
     pub hollow: bool,
+    /// Root-image parts earlier releases published: a byte-identical part is not stored
+    /// again, the manifest and the initrd's rootfs list point at it by URL.
+    pub published: PublishedParts,
 }
 
 impl Assembly {
@@ -182,6 +186,8 @@ impl Assembly {
             }
             (Some(_), None) => {}
         }
+        // After the modules check, which reads the parts; before the initrd, which lists them.
+        self.point_at_published_parts(staging_dir, &mut files)?;
 
         let (initrd_file, plan) = self.patch_initrd(
             staging_dir,
@@ -219,6 +225,34 @@ impl Assembly {
         };
         crate::write_manifest(staging_dir, &manifest)?;
         Ok(manifest)
+    }
+
+    /// Replaces every root-image part that an earlier release already published, byte for
+    /// byte, by a pointer to it: the staged copy goes, the part keeps its name, size and
+    /// sha256 and gains the published part's URL.
+    fn point_at_published_parts(
+        &self,
+        staging_dir: &Path,
+        files: &mut [ManifestFile],
+    ) -> Result<(), BuildError> {
+        for file in files.iter_mut() {
+            for part in file.parts.iter_mut().filter(|part| part.is_stored_here()) {
+                let Some(url) = self.published.url_for(part) else {
+                    continue;
+                };
+                let path = staging_dir.join(&part.name);
+                std::fs::remove_file(&path).map_err(|source| {
+                    BuildError::Assemble(AssembleError::Io {
+                        action: "cannot remove",
+                        path,
+                        source,
+                    })
+                })?;
+                tracing::info!(part = %part.name, size = part.size, %url, "part already published; the release points at it");
+                part.url = Some(url.to_owned());
+            }
+        }
+        Ok(())
     }
 
     fn copy(

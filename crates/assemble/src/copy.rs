@@ -222,6 +222,7 @@ impl<'a> SplitWriter<'a> {
                 name: part.name,
                 size: part.size,
                 sha256: Sha256Digest::from_bytes(part.hash.finalize().into()),
+                url: None,
             });
         }
         Ok(())
@@ -374,6 +375,7 @@ impl SplitSink {
                 name: part.name,
                 size: part.size,
                 sha256: Sha256Digest::from_bytes(part.hash.finalize().into()),
+                url: None,
             });
         }
         Ok(describe(self.name, role, self.size, parts))

@@ -28,6 +28,7 @@ mod consistency;
 mod copy;
 mod direct;
 mod manifest_files;
+mod reuse;
 mod staging;
 mod stream;
 
@@ -36,6 +37,7 @@ pub use copy::{
     CopySource, DEFAULT_PART_SIZE, OutputFile, SplitSink, copy_split, copy_stream, part_name,
 };
 pub use manifest_files::{read_manifest, write_manifest};
+pub use reuse::PublishedParts;
 pub use staging::{MANIFEST_NAME, SUMS_NAME, StagedFile, StagedRelease, Staging};
 pub use stream::{RootfsTap, StreamedFile};
 

@@ -9,13 +9,12 @@ use std::path::Path;
 const MANIFEST: &str = "manifest.json";
 const SUMS: &str = "SHA256SUMS";
 
-/// Writes `SHA256SUMS` (every stored part, `sha256sum -c` compatible) then `manifest.json`.
+/// Writes `SHA256SUMS` (every part the release stores, `sha256sum -c` compatible) then
+/// `manifest.json`.
 pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), AssembleError> {
     let mut sums = String::new();
-    for file in &manifest.files {
-        for part in &file.parts {
-            sums.push_str(&format!("{}  {}\n", part.sha256, part.name));
-        }
+    for part in manifest.stored_parts() {
+        sums.push_str(&format!("{}  {}\n", part.sha256, part.name));
     }
     write_synced(&dir.join(SUMS), sums.as_bytes())?;
     let mut json =

@@ -213,15 +213,14 @@ impl StagedRelease {
         &self.manifest.tag
     }
 
-    /// Every file to publish, in publishing order: the manifest's parts, then `SHA256SUMS`
-    /// and `manifest.json` last (a release with a manifest is complete).
+    /// Every file to publish, in publishing order: the parts the release stores (not those
+    /// it points at in earlier releases), then `SHA256SUMS` and `manifest.json` last (a
+    /// release with a manifest is complete).
     pub fn files(&self) -> Vec<StagedFile> {
         let dir = self.dir();
         let mut files: Vec<StagedFile> = self
             .manifest
-            .files
-            .iter()
-            .flat_map(|file| &file.parts)
+            .stored_parts()
             .map(|part| StagedFile {
                 name: part.name.clone(),
                 path: dir.join(&part.name),
@@ -248,7 +247,8 @@ impl StagedRelease {
     }
 }
 
-/// Every part the manifest lists is present with its size, and nothing else is.
+/// Every part the manifest stores is present with its size, and nothing else is; a part it
+/// points at in an earlier release is not here and has a URL a boot hook can use.
 fn check_complete(dir: &Path, manifest: &Manifest) -> Result<(), AssembleError> {
     let incomplete = |problem: String| AssembleError::Incomplete {
         path: dir.to_owned(),
@@ -265,6 +265,15 @@ fn check_complete(dir: &Path, manifest: &Manifest) -> Result<(), AssembleError> 
         }
         for part in &file.parts {
             crate::check_output_name(&part.name)?;
+            if let Some(url) = &part.url {
+                if !url.starts_with("http://") && !url.starts_with("https://") {
+                    return Err(incomplete(format!(
+                        "{} points at `{url}`, which is not an http(s) URL",
+                        part.name
+                    )));
+                }
+                continue;
+            }
             let path = dir.join(&part.name);
             let size = std::fs::metadata(&path)
                 .map_err(|_| incomplete(format!("{} is missing", part.name)))?

@@ -38,7 +38,7 @@ pub use casper::Casper;
 pub use dracut::Dracut;
 pub use live_boot::LiveBoot;
 pub use mkinitcpio::Mkinitcpio;
-pub use rootfs_list::{ROOTFS_LIST_PATH, render_rootfs_list};
+pub use rootfs_list::{ROOTFS_LIST_PATH, check_part_url, render_rootfs_list};
 
 /// Shell helpers shared by every family's hook (fetch, check, join, fail, stop).
 pub const HOOK_COMMON: &str = include_str!("hooks/common.sh");
@@ -96,6 +96,13 @@ pub enum BootError {
     /// Occurs when a published name cannot be used safely in a shell script or URL.
     #[error("file name `{0}` is not safe for a boot hook (allowed: letters, digits, `._+-`)")]
     UnsafeName(String),
+    /// Occurs when a part a release points at (in an earlier release) has a URL a boot hook
+    /// cannot use as it is.
+    #[error(
+        "part URL `{0}` is not usable by a boot hook (an http:// or https:// URL of letters, \
+         digits and `-._~:/?=&%+@,` only)"
+    )]
+    UnsafeUrl(String),
     /// Occurs when reading the base initrd fails.
     #[error("cannot read `{path}` from the upstream initrd: {message}")]
     BaseInitrd { path: String, message: String },
@@ -126,6 +133,7 @@ impl BootError {
             BootError::Unsupported(_) => "boot-unsupported-family",
             BootError::NotThisFamily { .. } => "boot-not-this-family",
             BootError::UnsafeName(_) => "boot-unsafe-name",
+            BootError::UnsafeUrl(_) => "boot-unsafe-url",
             BootError::BaseInitrd { .. } => "boot-base-initrd",
             BootError::MissingTool { .. } => "boot-missing-tool",
             BootError::UnexpectedRootfs { .. } => "boot-unexpected-rootfs",

@@ -19,6 +19,9 @@ const CHECK_COLUMNS: &str = "recipe, last_check_at, last_success_at, last_error_
 const BUILD_COLUMNS: &str = "b.id, b.iso_sha256, b.recipe_hash, b.format_version, b.recipe, b.arch, \
      b.version, b.tag, b.location, b.manifest, b.created_at";
 
+/// How often one publish is tried when concurrent publishers conflict (PostgreSQL).
+const PUBLISH_ATTEMPTS: u32 = 5;
+
 /// A handle on the catalogue database. Cheap to clone (a connection pool).
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -64,8 +67,25 @@ impl Catalog {
     /// recorded keeps the first row and only (re)points `current` at it, so re-running after a
     /// crash never duplicates, and re-publishing an older build is a rollback. If anything
     /// fails, nothing changes and the previous current build stays current.
+    ///
+    /// On PostgreSQL, concurrent publishers of the same key or the same (recipe, arch) can
+    /// meet in a deadlock or a serialization failure, which the server resolves by aborting
+    /// one transaction: that one is run again, a few times, as the server advises.
     pub async fn publish_build(&self, build: &NewBuild) -> Result<(), CatalogError> {
         build.validate()?;
+        let mut attempt = 1;
+        loop {
+            match self.publish_build_once(build).await {
+                Err(error) if attempt < PUBLISH_ATTEMPTS && error.is_transient_conflict() => {
+                    tracing::debug!(%error, attempt, "concurrent publish conflicted; trying again");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn publish_build_once(&self, build: &NewBuild) -> Result<(), CatalogError> {
         let key = build.key();
         let id = key.id().to_hex();
         let recipe = build.recipe();

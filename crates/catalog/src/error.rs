@@ -90,6 +90,18 @@ impl CatalogError {
         }
     }
 
+    /// A deadlock or serialization failure the server resolved by aborting this transaction
+    /// (SQLSTATE 40P01, 40001): running it again is the documented remedy.
+    pub(crate) fn is_transient_conflict(&self) -> bool {
+        match self {
+            CatalogError::Database {
+                source: sqlx::Error::Database(error),
+                ..
+            } => matches!(error.code().as_deref(), Some("40P01" | "40001")),
+            _ => false,
+        }
+    }
+
     /// Wraps a database error with what was being done.
     pub(crate) fn database(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> CatalogError {
         let action = action.into();

@@ -45,7 +45,8 @@ impl Catalog {
     }
 }
 
-/// Every published file's size, summed (a split file counts once, at its whole size).
+/// The bytes the release itself stores: every stored part's size, summed (parts it points
+/// at in earlier releases were counted there).
 pub(crate) fn published_bytes(manifest: &Manifest) -> u64 {
-    manifest.files.iter().map(|file| file.size).sum()
+    manifest.stored_parts().map(|part| part.size).sum()
 }

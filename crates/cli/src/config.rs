@@ -12,6 +12,11 @@
 //! publisher = "directory"                         # or "github": where releases go
 //! staging_dir = "/var/lib/repack/staging"         # default: <output_dir>/.staging for
 //!                                                 # "directory", <data_dir>/staging for "github"
+//! reuse_parts = true                              # a root-image part an earlier release of
+//!                                                 # the recipe published is pointed at by URL,
+//!                                                 # not stored again (default: on for "github";
+//!                                                 # off for "directory", whose release
+//!                                                 # directories then stay self-contained)
 //!
 //! [github]                                        # publisher = "github"
 //! repo = "owner/name"
@@ -68,6 +73,7 @@ struct ConfigFile {
     server: ServerFile,
     publisher: Option<PublisherKind>,
     staging_dir: Option<PathBuf>,
+    reuse_parts: Option<bool>,
     github: Option<GitHubFile>,
     #[serde(default)]
     queue: QueueFile,
@@ -189,6 +195,9 @@ pub struct Config {
     pub publisher: PublisherKind,
     /// Where releases are laid out before they are published.
     pub staging_dir: PathBuf,
+    /// Whether a build points at byte-identical root-image parts earlier releases of its
+    /// recipe published instead of storing them again.
+    pub reuse_parts: bool,
     pub github: GitHubSettings,
     pub queue: QueueConfig,
     /// The file the settings came from, if any.
@@ -321,6 +330,19 @@ impl Config {
             PublisherKind::Directory => output_dir.join(repack_publish::directory_staging_dir()),
             PublisherKind::GitHub => data_dir.join("staging"),
         });
+        let reuse_parts = match env(env_vars::REPACK_REUSE_PARTS) {
+            Some(text) => match text.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => bail!(
+                    "{} must be `true` or `false`, got `{other}`",
+                    env_vars::REPACK_REUSE_PARTS
+                ),
+            },
+            None => file
+                .reuse_parts
+                .unwrap_or(publisher == PublisherKind::GitHub),
+        };
         let github_file = file.github.unwrap_or_default();
         if github_file.keep == Some(0) {
             bail!("[github] keep must be at least 1 (leave it out to keep every release)");
@@ -371,6 +393,7 @@ impl Config {
         Ok(Config {
             publisher,
             staging_dir,
+            reuse_parts,
             github,
             server,
             queue,

@@ -28,6 +28,9 @@ pub const REPACK_LOG_FORMAT: &str = "REPACK_LOG_FORMAT";
 /// GitHub API token for recipes of kind `github` (optional; raises the API's rate limit).
 /// Sent to the GitHub API only, never logged.
 pub const REPACK_GITHUB_TOKEN: &str = "REPACK_GITHUB_TOKEN";
+/// `true` or `false`: point at parts earlier releases published instead of storing them
+/// again (overrides `reuse_parts` in the file).
+pub const REPACK_REUSE_PARTS: &str = "REPACK_REUSE_PARTS";
 /// The publisher: `directory` or `github` (overrides `publisher` in the file).
 pub const REPACK_PUBLISHER: &str = "REPACK_PUBLISHER";
 /// The token the GitHub publisher uploads with (takes precedence over `[github] token_file`).

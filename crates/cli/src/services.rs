@@ -38,6 +38,7 @@ impl Services {
             settings: BuildSettings {
                 part_size: config.part_size,
                 public_url: config.public_url.clone(),
+                reuse_parts: config.reuse_parts,
                 key_dirs: config.key_dirs.clone(),
                 staging_dir: config.staging_dir.clone(),
             },

@@ -73,9 +73,33 @@ pub struct ManifestFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestPart {
+    /// The part's name in this release (`NAME`, `NAME.partN`).
     pub name: String,
     pub size: u64,
     pub sha256: Sha256Digest,
+    /// Set when this release does not store the part itself: the full URL of a byte-identical
+    /// part (same size and sha256) that an earlier release of the same recipe published, so
+    /// the same bytes are never uploaded twice. Boot hooks download it from there; the
+    /// release that holds it is kept for as long as a kept release points into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl ManifestPart {
+    /// A part stored in this release under `name`.
+    pub fn stored(name: impl Into<String>, size: u64, sha256: Sha256Digest) -> Self {
+        ManifestPart {
+            name: name.into(),
+            size,
+            sha256,
+            url: None,
+        }
+    }
+
+    /// Whether this release stores the part (rather than pointing at an earlier one's).
+    pub fn is_stored_here(&self) -> bool {
+        self.url.is_none()
+    }
 }
 
 impl Manifest {
@@ -88,11 +112,26 @@ impl Manifest {
         self.files.iter().filter(move |file| file.role == role)
     }
 
-    /// Every stored object name, in publishing order.
-    pub fn stored_names(&self) -> impl Iterator<Item = &str> {
+    /// Every part this release stores, in publishing order (not the parts it points at in
+    /// earlier releases).
+    pub fn stored_parts(&self) -> impl Iterator<Item = &ManifestPart> {
         self.files
             .iter()
-            .flat_map(|file| file.parts.iter().map(|part| part.name.as_str()))
+            .flat_map(|file| file.parts.iter())
+            .filter(|part| part.is_stored_here())
+    }
+
+    /// Every stored object name, in publishing order.
+    pub fn stored_names(&self) -> impl Iterator<Item = &str> {
+        self.stored_parts().map(|part| part.name.as_str())
+    }
+
+    /// The URLs of the parts this release points at in earlier releases.
+    pub fn borrowed_urls(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .flat_map(|file| file.parts.iter())
+            .filter_map(|part| part.url.as_deref())
     }
 
     /// The kernel command line with `{base}` replaced by the release directory's URL.

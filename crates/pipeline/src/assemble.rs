@@ -37,6 +37,7 @@ impl<P: Publisher> Pipeline<P> {
                 .await
                 .map_err(|error| PipelineError::Task(error.to_string()))??
         };
+        let published = self.published_parts(recipe).await;
         let assembly = Assembly {
             recipe: recipe.clone(),
             candidate,
@@ -47,6 +48,7 @@ impl<P: Publisher> Pipeline<P> {
             part_size: self.settings.part_size,
             streamed: std::mem::take(&mut iso.streamed),
             hollow: iso.iso.hollow,
+            published,
         };
         tracing::info!(recipe = %recipe.id, %tag, staging = %staging.path().display(), "assembling release");
         let release = tokio::task::spawn_blocking(move || assembly.build(staging))

@@ -41,6 +41,7 @@ mod error;
 mod fetch;
 mod menu;
 mod publish;
+mod reuse;
 mod watch;
 /// The trust chain lives with the watchers, so their compliance suite proves it per feed kind.
 pub use repack_watch::trust;
@@ -63,6 +64,9 @@ pub struct BuildSettings {
     /// Base URL of the published tree as the booting machine sees it (default of the menu's
     /// `repack-base` variable).
     pub public_url: String,
+    /// Whether a build points at byte-identical root-image parts that earlier releases of
+    /// its recipe published (by their URL under `public_url`) instead of storing them again.
+    pub reuse_parts: bool,
     /// Directories holding the keys recipes pin (`<name>-<FINGERPRINT>.asc`).
     pub key_dirs: Vec<std::path::PathBuf>,
     /// Where releases are laid out before they are published (one directory per attempt).

@@ -46,20 +46,18 @@ impl<P: Publisher> Pipeline<P> {
     }
 
     /// Applies the publisher's retention to `recipe` once a build is current. The current
-    /// builds of every recipe are protected. A failure is logged, not returned: the build is
-    /// published and current, and the next build prunes again.
+    /// builds of every recipe are protected, and so is every release a kept release points
+    /// into. A failure is logged, not returned: the build is published and current, and the
+    /// next build prunes again.
     async fn prune(&self, recipe: &str) {
-        let protected = match self.catalog.current_builds().await {
-            Ok(builds) => builds
-                .into_iter()
-                .map(|build| build.location)
-                .collect::<std::collections::BTreeSet<_>>(),
+        let protection = match self.protection(recipe).await {
+            Ok(protection) => protection,
             Err(error) => {
-                tracing::warn!(%recipe, %error, "retention skipped: cannot read the current builds");
+                tracing::warn!(%recipe, %error, "retention skipped: cannot read the catalogue");
                 return;
             }
         };
-        match self.publisher.prune(recipe, &protected).await {
+        match self.publisher.prune(recipe, &protection).await {
             Ok(deleted) if !deleted.is_empty() => {
                 tracing::info!(%recipe, ?deleted, "retention: old releases deleted")
             }

@@ -1,9 +1,9 @@
 //! [`AnyPublisher`]: the publisher the configuration chose (`publisher = "directory" | "github"`).
 
 use crate::{
-    DirectoryPublisher, GitHubPublisher, PublishError, Published, Publisher, StagedRelease,
+    DirectoryPublisher, GitHubPublisher, Protection, PublishError, Published, PublishedPart,
+    Publisher, StagedRelease,
 };
-use std::collections::BTreeSet;
 
 /// One of the publishers, chosen at start-up; the pipeline stays generic over [`Publisher`].
 #[derive(Debug)]
@@ -31,11 +31,18 @@ impl Publisher for AnyPublisher {
     async fn prune(
         &self,
         recipe: &str,
-        protected: &BTreeSet<String>,
+        protection: &Protection,
     ) -> Result<Vec<String>, PublishError> {
         match self {
-            AnyPublisher::Directory(publisher) => publisher.prune(recipe, protected).await,
-            AnyPublisher::GitHub(publisher) => publisher.prune(recipe, protected).await,
+            AnyPublisher::Directory(publisher) => publisher.prune(recipe, protection).await,
+            AnyPublisher::GitHub(publisher) => publisher.prune(recipe, protection).await,
+        }
+    }
+
+    async fn still_published(&self, parts: &[PublishedPart]) -> Result<Vec<bool>, PublishError> {
+        match self {
+            AnyPublisher::Directory(publisher) => publisher.still_published(parts).await,
+            AnyPublisher::GitHub(publisher) => publisher.still_published(parts).await,
         }
     }
 }

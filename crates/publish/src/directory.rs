@@ -5,8 +5,11 @@
 //! renamed where it is; one elsewhere, or an adopted directory that must stay where it is,
 //! is first copied into `<root>/.staging/` and renamed from there.
 
-use crate::{PublishError, Published, Publisher, StagedRelease, Staging};
-use std::collections::BTreeSet;
+use crate::{
+    Protection, PublishError, Published, PublishedPart, Publisher, StagedRelease, Staging,
+};
+use repack_core::Manifest;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -159,10 +162,49 @@ impl Publisher for DirectoryPublisher {
     async fn prune(
         &self,
         _recipe: &str,
-        _protected: &BTreeSet<String>,
+        _protection: &Protection,
     ) -> Result<Vec<String>, PublishError> {
         Ok(Vec::new())
     }
+
+    async fn still_published(&self, parts: &[PublishedPart]) -> Result<Vec<bool>, PublishError> {
+        let root = self.root.clone();
+        let parts = parts.to_vec();
+        tokio::task::spawn_blocking(move || still_published_blocking(&root, &parts))
+            .await
+            .map_err(|error| PublishError::Task(error.to_string()))
+    }
+}
+
+/// A published release directory is never changed after its rename, so a part is still
+/// there unchanged when the directory's own manifest stores it with the same size and sha256
+/// and the file has that size (the bytes are not read again).
+fn still_published_blocking(root: &Path, parts: &[PublishedPart]) -> Vec<bool> {
+    let mut manifests: BTreeMap<&str, Option<Manifest>> = BTreeMap::new();
+    parts
+        .iter()
+        .map(|candidate| {
+            let location = candidate.location.as_str();
+            if !location.split('/').all(repack_core::is_plain_name) {
+                return false;
+            }
+            let dir = root.join(location);
+            let manifest = manifests
+                .entry(location)
+                .or_insert_with(|| repack_assemble::read_manifest(&dir).ok());
+            let listed = manifest.as_ref().is_some_and(|manifest| {
+                manifest.stored_parts().any(|part| {
+                    part.name == candidate.part.name
+                        && part.size == candidate.part.size
+                        && part.sha256 == candidate.part.sha256
+                })
+            });
+            listed
+                && repack_core::is_plain_name(&candidate.part.name)
+                && std::fs::metadata(dir.join(&candidate.part.name))
+                    .is_ok_and(|meta| meta.is_file() && meta.len() == candidate.part.size)
+        })
+        .collect()
 }
 
 /// Copies every file of the release into a fresh staging directory under `root`, fsynced.

@@ -27,7 +27,8 @@ pub use error::PublishError;
 pub use github::{AppCredentials, Credentials, GitHubConfig, GitHubPublisher, RetryPolicy, Token};
 pub use repack_assemble::{StagedFile, StagedRelease, Staging};
 
-use std::collections::BTreeSet;
+use repack_core::ManifestPart;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 /// The name of the directory publisher's staging directory inside its root (`.staging`).
@@ -44,6 +45,25 @@ pub struct Published {
     pub location: String,
     /// `false` when an identical release (same build key) was already there.
     pub newly_published: bool,
+}
+
+/// What retention keeps whatever its age.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Protection {
+    /// Locations never deleted: the catalogue's current builds.
+    pub locations: BTreeSet<String>,
+    /// For a release's location, the locations its manifest points into (parts it reuses
+    /// from earlier releases): a release that stays keeps those too.
+    pub references: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// A part an earlier release stores, as the catalogue remembers it: the candidate a new
+/// build may point at instead of storing the same bytes again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedPart {
+    /// The release's location ([`Published::location`]).
+    pub location: String,
+    pub part: ManifestPart,
 }
 
 /// A place releases are published to.
@@ -63,12 +83,20 @@ pub trait Publisher: Send + Sync {
     ) -> impl Future<Output = Result<(), PublishError>> + Send;
 
     /// Applies the publisher's retention to `recipe`'s releases: deletes the ones beyond it,
-    /// never one whose location is in `protected` (the catalogue's current builds and
-    /// anything another manifest points into). Returns the deleted locations. A publisher
-    /// without a retention setting deletes nothing.
+    /// never one whose location `protection` lists, nor one that a release it keeps points
+    /// into. Returns the deleted locations. A publisher without a retention setting deletes
+    /// nothing.
     fn prune(
         &self,
         recipe: &str,
-        protected: &BTreeSet<String>,
+        protection: &Protection,
     ) -> impl Future<Output = Result<Vec<String>, PublishError>> + Send;
+
+    /// Which of `parts` this publisher still serves unchanged: a published (not draft)
+    /// release at the part's location holds it under its name, complete, with its size and
+    /// sha256. Only those may be pointed at by a new build.
+    fn still_published(
+        &self,
+        parts: &[PublishedPart],
+    ) -> impl Future<Output = Result<Vec<bool>, PublishError>> + Send;
 }

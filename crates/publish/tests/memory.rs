@@ -80,6 +80,7 @@ async fn publishing_three_gib_keeps_peak_rss_under_100_mb() {
                     name: (*name).to_owned(),
                     size: PART,
                     sha256: part_sha,
+                    url: None,
                 })
                 .collect(),
         }],

@@ -262,7 +262,10 @@ fn published(build: &BuildRecord, seen: &[ReleaseSeen], public_url: &str) -> Pub
             files.push(FileLink {
                 name: part.name.clone(),
                 size: part.size,
-                url: format!("{base}/{}", part.name),
+                url: part
+                    .url
+                    .clone()
+                    .unwrap_or_else(|| format!("{base}/{}", part.name)),
             });
         }
     }

@@ -3,7 +3,9 @@
 # checks and joins parts with the same code, tested once.
 #
 # Contract with the family part that follows:
-# - it sets repack_base (URL prefix ending in `/`) before calling repack_fetch_all;
+# - it sets repack_base (URL prefix ending in `/`) before calling repack_fetch_all; a part
+#   listed by name is fetched from there, a part listed by its full http:// or https:// URL
+#   (a byte-identical part an earlier release published) from that URL;
 # - it defines repack_get URL: download URL to standard output, following redirects,
 #   non-zero on any transport or HTTP error;
 # - it mounts nothing itself: repack_mount_tmpfs sizes the tmpfs from the baked list.
@@ -195,7 +197,16 @@ repack_append_part ()
 	[ ! -e "${repack_status}" ]
 }
 
-# Downloads every part in the list from ${repack_base} into directory $1, each straight onto
+# The URL of part $1 as the list gives it: a full URL as it is, a name under ${repack_base}.
+repack_part_url ()
+{
+	case "$1" in
+		http://*|https://*) echo "$1" ;;
+		*) echo "${repack_base}$1" ;;
+	esac
+}
+
+# Downloads every part in the list into directory $1, each straight onto
 # the end of its image $1/<image name>, and checks each part's size and sha256 as it lands.
 # On failure: prints the one line, removes every image it wrote, returns 1.
 repack_fetch_all ()
@@ -211,7 +222,7 @@ repack_fetch_all ()
 	fi
 	while [ -z "${repack_failed}" ] && read -r repack_file repack_part repack_size repack_sha256 <&3
 	do
-		repack_url="${repack_base}${repack_part}"
+		repack_url=$(repack_part_url "${repack_part}")
 		repack_image="${repack_dir}/${repack_file}"
 		if [ ! -e "${repack_image}" ]
 		then

@@ -263,6 +263,7 @@ fn publish_sha512(release: &Release) -> ManifestFile {
             name: "airootfs.sha512".to_owned(),
             size: output.stdout.len() as u64,
             sha256: Sha256Digest::of(&output.stdout),
+            url: None,
         }],
     }
 }

@@ -194,3 +194,55 @@ async fn a_missing_part_fails_and_leaves_nothing_behind() {
     )
     .await;
 }
+
+/// Moves part 2 of the root image out of `release` into an earlier release's directory,
+/// served by another server, and lists it by its full URL there (as a build that reuses a
+/// published part does). Returns that directory (kept alive by the caller) and the URL.
+async fn borrow_part2(release: &mut Release) -> (tempfile::TempDir, String) {
+    let earlier = tempfile::tempdir().unwrap();
+    let name = "filesystem.squashfs.part2";
+    std::fs::rename(release.dir.path().join(name), earlier.path().join(name)).unwrap();
+    let port = serve(earlier.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel/{name}");
+    release.files[1].parts[1].url = Some(url.clone());
+    (earlier, url)
+}
+
+#[tokio::test]
+async fn a_part_listed_by_its_full_url_is_fetched_from_there() {
+    let mut release = three_parts();
+    let (_earlier, _url) = borrow_part2(&mut release).await;
+    // The release's own directory no longer has the part: only the URL can provide it.
+    assert!(
+        !release
+            .dir
+            .path()
+            .join("filesystem.squashfs.part2")
+            .exists()
+    );
+    let port = serve(release.dir.path().to_owned()).await;
+    joins_in_a_tmpfs_of_the_images_size(release, port).await;
+}
+
+#[tokio::test]
+async fn a_damaged_part_behind_a_full_url_fails_with_that_url_and_leaves_nothing() {
+    let mut release = three_parts();
+    let (earlier, url) = borrow_part2(&mut release).await;
+    let path = earlier.path().join("filesystem.squashfs.part2");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[4096] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let port = serve(release.dir.path().to_owned()).await;
+    let base = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || fetch(&Sandbox::new(), &release, &base)).await;
+    let context = format!("{}\n{}", run.output, run.console);
+    assert_eq!(value(&run, "RC "), "1", "{context}");
+    let lines = run.repack_lines();
+    assert_eq!(lines.len(), 1, "{context}");
+    assert!(
+        lines[0].starts_with("repack: sha256 mismatch (got "),
+        "{context}"
+    );
+    assert!(lines[0].ends_with(&url), "{context}");
+    assert!(left(&run).is_empty(), "{context}");
+}

@@ -14,6 +14,7 @@ fn rootfs() -> Vec<ManifestFile> {
         name: name.to_owned(),
         size,
         sha256: Sha256Digest::of(name.as_bytes()),
+        url: None,
     };
     vec![ManifestFile {
         name: "filesystem.squashfs".to_owned(),
@@ -130,6 +131,46 @@ fn rootfs_list_refuses_names_a_shell_would_misread() {
         render_rootfs_list(&files),
         Err(BootError::UnsafeName(_))
     ));
+}
+
+#[test]
+fn rootfs_list_names_a_borrowed_part_by_its_full_url() {
+    let mut files = rootfs();
+    let url = "https://github.com/acme/netboot/releases/download/debian-live-12.10.0-0a1b2c3d/filesystem.squashfs.part2";
+    files[0].parts[1].url = Some(url.to_owned());
+    let list = render_rootfs_list(&files).unwrap();
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("filesystem.squashfs filesystem.squashfs 2147483648 "));
+    assert_eq!(
+        lines[1],
+        format!(
+            "filesystem.squashfs {url} 1073741824 {}",
+            Sha256Digest::of(b"filesystem.squashfs.part2")
+        )
+    );
+}
+
+#[test]
+fn rootfs_list_refuses_urls_a_hook_cannot_use() {
+    for bad in [
+        "ftp://mirror.example/filesystem.squashfs",
+        "filesystem.squashfs.part2/../x",
+        "https://",
+        "https:///path",
+        "http://host/a b",
+        "http://host/$(reboot)",
+        "http://host/a;reboot",
+        "http://host/a\nb",
+        "http://host/`x`",
+    ] {
+        let mut files = rootfs();
+        files[0].parts[0].url = Some(bad.to_owned());
+        assert!(
+            matches!(render_rootfs_list(&files), Err(BootError::UnsafeUrl(_))),
+            "{bad:?} accepted"
+        );
+    }
 }
 
 #[test]

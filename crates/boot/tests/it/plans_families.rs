@@ -19,6 +19,7 @@ fn image(name: &str, sizes: &[u64]) -> ManifestFile {
             },
             size: *size,
             sha256: Sha256Digest::of(name.as_bytes()),
+            url: None,
         })
         .collect();
     ManifestFile {

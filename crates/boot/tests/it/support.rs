@@ -47,6 +47,7 @@ pub fn release(images: &[(&str, usize)], part_size: usize) -> Release {
                 name: part_name,
                 size: chunk.len() as u64,
                 sha256: Sha256Digest::of(chunk),
+                url: None,
             });
         }
         files.push(ManifestFile {

@@ -41,6 +41,7 @@ fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
             name: name.to_owned(),
             size,
             sha256,
+            url: None,
         }],
     }
 }

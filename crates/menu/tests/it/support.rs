@@ -13,6 +13,7 @@ fn part(name: &str, size: u64) -> ManifestPart {
         name: name.to_owned(),
         size,
         sha256: Sha256Digest::of(name.as_bytes()),
+        url: None,
     }
 }
 

@@ -23,11 +23,11 @@ mod auth;
 pub mod names;
 pub mod retention;
 
-use crate::{PublishError, Published, Publisher, StagedRelease};
+use crate::{Protection, PublishError, Published, PublishedPart, Publisher, StagedRelease};
 use api::{Api, Asset, Release, Session, Upload};
 pub use auth::{AppCredentials, Credentials};
 use repack_core::Sha256Digest;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -232,12 +232,14 @@ impl GitHubPublisher {
     }
 
     /// Deletes `recipe`'s published releases beyond the newest `keep`, never one whose tag is
-    /// in `protected_tags`. Returns the deleted tags.
+    /// in `protected_tags` nor one a staying release points into (`references`, by tag).
+    /// Returns the deleted tags.
     pub async fn prune_tags(
         &self,
         recipe: &str,
         keep: usize,
         protected_tags: &BTreeSet<String>,
+        references: &BTreeMap<String, BTreeSet<String>>,
     ) -> Result<Vec<String>, PublishError> {
         let session = self.api.session();
         let releases: Vec<retention::ReleaseInfo> = self
@@ -254,7 +256,9 @@ impl GitHubPublisher {
             })
             .collect();
         let mut deleted = Vec::new();
-        for release in retention::releases_to_delete(&releases, recipe, keep, protected_tags) {
+        for release in
+            retention::releases_to_delete(&releases, recipe, keep, protected_tags, references)
+        {
             tracing::info!(repo = %self.repo, tag = %release.tag, "retention: deleting release");
             self.api.delete_release(&session, release.id).await?;
             deleted.push(release.tag.clone());
@@ -564,21 +568,71 @@ impl Publisher for GitHubPublisher {
     async fn prune(
         &self,
         recipe: &str,
-        protected: &BTreeSet<String>,
+        protection: &Protection,
     ) -> Result<Vec<String>, PublishError> {
         let Some(keep) = self.keep else {
             return Ok(Vec::new());
         };
-        let protected_tags: BTreeSet<String> = protected
+        let tags_of = |locations: &BTreeSet<String>| -> BTreeSet<String> {
+            locations
+                .iter()
+                .filter_map(|location| location.strip_prefix(LOCATION_PREFIX))
+                .map(str::to_owned)
+                .collect()
+        };
+        let protected_tags = tags_of(&protection.locations);
+        let references: BTreeMap<String, BTreeSet<String>> = protection
+            .references
             .iter()
-            .filter_map(|location| location.strip_prefix(LOCATION_PREFIX))
-            .map(str::to_owned)
+            .filter_map(|(location, targets)| {
+                let tag = location.strip_prefix(LOCATION_PREFIX)?;
+                Some((tag.to_owned(), tags_of(targets)))
+            })
             .collect();
-        let deleted = self.prune_tags(recipe, keep, &protected_tags).await?;
+        let deleted = self
+            .prune_tags(recipe, keep, &protected_tags, &references)
+            .await?;
         Ok(deleted
             .into_iter()
             .map(|tag| format!("{LOCATION_PREFIX}{tag}"))
             .collect())
+    }
+
+    async fn still_published(&self, parts: &[PublishedPart]) -> Result<Vec<bool>, PublishError> {
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let session = self.api.session();
+        let releases = self.api.list_releases(&session).await?;
+        let mut assets_by_tag: BTreeMap<&str, Vec<Asset>> = BTreeMap::new();
+        let mut answers = Vec::with_capacity(parts.len());
+        for candidate in parts {
+            let Some(tag) = candidate.location.strip_prefix(LOCATION_PREFIX) else {
+                answers.push(false);
+                continue;
+            };
+            // Drafts are not served to anyone: only a published release counts.
+            let Some(release) = releases
+                .iter()
+                .find(|release| release.tag_name == tag && !release.draft)
+            else {
+                answers.push(false);
+                continue;
+            };
+            if !assets_by_tag.contains_key(tag) {
+                let assets = self.api.list_assets(&session, release.id).await?;
+                assets_by_tag.insert(tag, assets);
+            }
+            let digest = format!("sha256:{}", candidate.part.sha256);
+            let held = assets_by_tag[tag].iter().any(|asset| {
+                asset.name == candidate.part.name
+                    && asset.state == "uploaded"
+                    && asset.size == candidate.part.size
+                    && asset.digest.as_deref() == Some(digest.as_str())
+            });
+            answers.push(held);
+        }
+        Ok(answers)
     }
 }
 

@@ -3,10 +3,10 @@
 //!
 //! Only releases this publisher made for the recipe count (the release body names the
 //! recipe); drafts are never touched (a draft may be another run's resumable attempt), and
-//! neither is a release whose tag is protected: the catalogue's current builds and any
-//! release another manifest points into.
+//! neither is a release whose tag is protected (the catalogue's current builds), nor any
+//! release that a release which stays points into (the parts it reuses), however old.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What retention looks at in one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,12 +21,15 @@ pub struct ReleaseInfo {
 }
 
 /// The releases of `recipe` to delete: every published one beyond the newest `keep`
-/// (by publication time, then id), except those whose tag is in `protected`.
+/// (by publication time, then id), except those whose tag is in `protected` and those a
+/// staying release points into (`references`: tag to the tags its manifest points into;
+/// followed to the end, so a chain of reuse stays whole).
 pub fn releases_to_delete<'a>(
     releases: &'a [ReleaseInfo],
     recipe: &str,
     keep: usize,
     protected: &BTreeSet<String>,
+    references: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<&'a ReleaseInfo> {
     let mut published: Vec<&ReleaseInfo> = releases
         .iter()
@@ -34,10 +37,25 @@ pub fn releases_to_delete<'a>(
         .collect();
     published
         .sort_by(|a, b| (b.published_at.as_deref(), b.id).cmp(&(a.published_at.as_deref(), a.id)));
+    let mut staying: BTreeSet<&str> = protected.iter().map(String::as_str).collect();
+    staying.extend(
+        published
+            .iter()
+            .take(keep)
+            .map(|release| release.tag.as_str()),
+    );
+    let mut unfollowed: Vec<&str> = staying.iter().copied().collect();
+    while let Some(tag) = unfollowed.pop() {
+        for target in references.get(tag).into_iter().flatten() {
+            if staying.insert(target.as_str()) {
+                unfollowed.push(target.as_str());
+            }
+        }
+    }
     published
         .into_iter()
         .skip(keep)
-        .filter(|release| !protected.contains(&release.tag))
+        .filter(|release| !staying.contains(release.tag.as_str()))
         .collect()
 }
 
@@ -70,10 +88,37 @@ mod tests {
             },
         ];
         let protected = BTreeSet::from(["deb-1".to_owned()]);
-        let tags: Vec<&str> = releases_to_delete(&releases, "deb", 2, &protected)
+        let tags: Vec<&str> = releases_to_delete(&releases, "deb", 2, &protected, &BTreeMap::new())
             .into_iter()
             .map(|release| release.tag.as_str())
             .collect();
         assert_eq!(tags, ["deb-2"]);
+    }
+
+    #[test]
+    fn a_staying_release_keeps_what_it_points_into_and_nothing_else_does() {
+        // deb-5 (newest, kept) reuses parts of deb-2, which reuses parts of deb-1; deb-3 is
+        // beyond the newest one and goes, and so does deb-4, which only deb-3 pointed into.
+        let releases: Vec<ReleaseInfo> = (1..=5)
+            .map(|id| release(id, "deb", id as u32, false))
+            .collect();
+        let references = BTreeMap::from([
+            ("deb-5".to_owned(), BTreeSet::from(["deb-2".to_owned()])),
+            ("deb-2".to_owned(), BTreeSet::from(["deb-1".to_owned()])),
+            ("deb-3".to_owned(), BTreeSet::from(["deb-4".to_owned()])),
+        ]);
+        let tags: Vec<&str> =
+            releases_to_delete(&releases, "deb", 1, &BTreeSet::new(), &references)
+                .into_iter()
+                .map(|release| release.tag.as_str())
+                .collect();
+        assert_eq!(tags, ["deb-4", "deb-3"]);
+        // A protected (current) release keeps what it points into as well.
+        let protected = BTreeSet::from(["deb-3".to_owned()]);
+        let tags: Vec<&str> = releases_to_delete(&releases, "deb", 1, &protected, &references)
+            .into_iter()
+            .map(|release| release.tag.as_str())
+            .collect();
+        assert!(tags.is_empty(), "{tags:?}");
     }
 }

@@ -5,13 +5,16 @@ use repack_assemble::AssembleError;
 use repack_core::{
     Arch, BootFamilyKind, FileRole, Manifest, ManifestFile, ManifestPart, Sha256Digest, SourceIso,
 };
-use repack_publish::{DirectoryPublisher, PublishError, Publisher, StagedRelease, Staging};
+use repack_publish::{
+    DirectoryPublisher, PublishError, PublishedPart, Publisher, StagedRelease, Staging,
+};
 
 fn manifest_for(build: &[u8]) -> Manifest {
     let part = |name: &str, data: &[u8]| ManifestPart {
         name: name.to_owned(),
         size: data.len() as u64,
         sha256: Sha256Digest::of(data),
+        url: None,
     };
     Manifest {
         format_version: 1,
@@ -262,4 +265,47 @@ fn staging_of_a_killed_attempt_is_swept_and_one_in_use_is_kept() {
     assert_eq!(staging_leftovers(root.path()), 2);
     drop((in_use, next));
     assert_eq!(staging_leftovers(root.path()), 0);
+}
+
+#[tokio::test]
+async fn a_part_counts_as_published_only_where_its_release_stores_it_unchanged() {
+    let root = tempfile::tempdir().unwrap();
+    let publisher = DirectoryPublisher::new(root.path());
+    let manifest = manifest_for(b"one");
+    let location = publisher
+        .publish(stage(&publisher, &manifest))
+        .await
+        .unwrap()
+        .location;
+    let at = |location: &str, part: &ManifestPart| PublishedPart {
+        location: location.to_owned(),
+        part: part.clone(),
+    };
+    let parts = &manifest.file(FileRole::Rootfs).unwrap().parts;
+    let mut other_bytes = parts[1].clone();
+    other_bytes.sha256 = Sha256Digest::of(b"xyz");
+    let mut other_name = parts[1].clone();
+    other_name.name = "filesystem.squashfs.part3".to_owned();
+    let candidates = vec![
+        at(&location, &parts[0]),
+        at(&location, &parts[1]),
+        at(&location, &other_bytes),
+        at(&location, &other_name),
+        at("debian-live/12.9.0-00000000", &parts[0]),
+        at("../debian-live/12.10.0-abcdef01", &parts[0]),
+    ];
+    assert_eq!(
+        publisher.still_published(&candidates).await.unwrap(),
+        [true, true, false, false, false, false]
+    );
+    // A file that lost bytes since (a damaged mirror) no longer counts.
+    std::fs::write(
+        root.path().join(&location).join("filesystem.squashfs"),
+        b"ro",
+    )
+    .unwrap();
+    assert_eq!(
+        publisher.still_published(&candidates[..2]).await.unwrap(),
+        [false, true]
+    );
 }

@@ -5,9 +5,12 @@
 use repack_core::{
     Arch, BootFamilyKind, FileRole, Manifest, ManifestFile, ManifestPart, Sha256Digest, SourceIso,
 };
-use repack_publish::{GitHubConfig, GitHubPublisher, Publisher, RetryPolicy, StagedRelease, Token};
-use repack_testkit::github::{AssetState, Cut, GitHubStandIn, RateLimit, StandInRelease};
-use std::collections::BTreeSet;
+use repack_publish::{
+    GitHubConfig, GitHubPublisher, Protection, PublishedPart, Publisher, RetryPolicy,
+    StagedRelease, Token,
+};
+use repack_testkit::github::{AssetState, Cut, GitHubStandIn, Port, RateLimit, StandInRelease};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -61,6 +64,7 @@ fn build(dir: &Path, version: &str, seed: &str) -> Manifest {
             name: name.to_owned(),
             size: data.len() as u64,
             sha256: Sha256Digest::of(data),
+            url: None,
         }
     };
     let file = |name: &str, role, parts: Vec<ManifestPart>, whole: &[u8]| ManifestFile {
@@ -607,9 +611,12 @@ async fn retention_never_deletes_current_or_referenced_releases() {
         "<!-- repack-recipe: debian-live -->",
         true,
     );
-    // Build 0 is current in the catalogue, build 1 is referenced by another manifest.
-    let protected = BTreeSet::from([locations[0].clone(), locations[1].clone()]);
-    let deleted = publisher.prune(RECIPE, &protected).await.unwrap();
+    // Build 0 is current in the catalogue, build 1 is protected as well.
+    let protection = Protection {
+        locations: BTreeSet::from([locations[0].clone(), locations[1].clone()]),
+        references: BTreeMap::new(),
+    };
+    let deleted = publisher.prune(RECIPE, &protection).await.unwrap();
     assert_eq!(deleted, vec![locations[2].clone()]);
     let mut tags: Vec<String> = github.releases().into_iter().map(|r| r.tag).collect();
     tags.sort();
@@ -726,4 +733,218 @@ async fn releases_are_found_across_pages() {
     assert_eq!(pages.len(), 2, "{pages:?}");
     assert!(pages[1].as_deref().unwrap().contains("page=2"));
     assert_published(&github, dir.path(), &manifest);
+}
+
+/// The rootfs parts of `manifest` as candidates at `location`.
+fn rootfs_parts(manifest: &Manifest, location: &str) -> Vec<PublishedPart> {
+    manifest
+        .files_with_role(FileRole::Rootfs)
+        .flat_map(|file| &file.parts)
+        .map(|part| PublishedPart {
+            location: location.to_owned(),
+            part: part.clone(),
+        })
+        .collect()
+}
+
+/// A build that stores only its kernel and initrd and points at `earlier`'s root-image parts
+/// by URL (as the assembly lays out a build whose parts were published before).
+fn build_reusing(dir: &Path, version: &str, seed: &str, earlier: &Manifest, web: &str) -> Manifest {
+    let mut manifest = build(dir, version, seed);
+    let tag = release_tag(earlier);
+    for file in manifest
+        .files
+        .iter_mut()
+        .filter(|f| f.role == FileRole::Rootfs)
+    {
+        *file = earlier.file(FileRole::Rootfs).unwrap().clone();
+        for part in &mut file.parts {
+            std::fs::remove_file(dir.join(&part.name)).unwrap();
+            part.url = Some(format!("{web}/releases/download/{tag}/{}", part.name));
+        }
+    }
+    repack_assemble::write_manifest(dir, &manifest).unwrap();
+    manifest
+}
+
+#[tokio::test]
+async fn only_parts_a_published_release_holds_unchanged_count_as_published() {
+    let github = GitHubStandIn::start(REPO, TOKEN).await;
+    let publisher = publisher(&github);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = build(dir.path(), "12.10.0", "one");
+    let location = publisher
+        .publish(StagedRelease::open(dir.path()).unwrap())
+        .await
+        .unwrap()
+        .location;
+    let held = rootfs_parts(&manifest, &location);
+    let mut changed = held[1].clone();
+    changed.part.sha256 = Sha256Digest::of(b"other bytes");
+    let mut longer = held[1].clone();
+    longer.part.size += 1;
+    let mut elsewhere = held[0].clone();
+    elsewhere.location = "releases/download/debian-live-no-such-tag".to_owned();
+    let mut not_ours = held[0].clone();
+    not_ours.location = format!("{}/{}", manifest.recipe, manifest.tag);
+    // A draft's asset and a half-uploaded asset are served to nobody.
+    let draft = github.seed_release(
+        "debian-live-draft-1",
+        "<!-- repack-recipe: debian-live -->",
+        true,
+    );
+    github.seed_asset(
+        draft,
+        "filesystem.squashfs",
+        b"draft bytes",
+        AssetState::Uploaded,
+    );
+    let half = github.seed_release(
+        "debian-live-half-1",
+        "<!-- repack-recipe: debian-live -->",
+        false,
+    );
+    github.seed_asset(half, "filesystem.squashfs", b"half", AssetState::Starter);
+    let seeded = |tag: &str, bytes: &[u8]| PublishedPart {
+        location: format!("releases/download/{tag}"),
+        part: ManifestPart {
+            name: "filesystem.squashfs".to_owned(),
+            size: bytes.len() as u64,
+            sha256: Sha256Digest::of(bytes),
+            url: None,
+        },
+    };
+    let candidates = vec![
+        held[0].clone(),
+        held[1].clone(),
+        changed,
+        longer,
+        elsewhere,
+        not_ours,
+        seeded("debian-live-draft-1", b"draft bytes"),
+        seeded("debian-live-half-1", b"half"),
+    ];
+    github.clear_requests();
+    let answers = publisher.still_published(&candidates).await.unwrap();
+    assert_eq!(
+        answers,
+        [true, true, false, false, false, false, false, false]
+    );
+    // Only reads: the check never changes anything.
+    let requests = github.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests.iter().all(|request| !request.is_write()),
+        "{requests:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_build_reusing_parts_uploads_none_of_them_and_retention_keeps_their_release() {
+    let github = GitHubStandIn::start(REPO, TOKEN).await;
+    let web = "https://github.example/acme/netboot";
+    let mut config = config(&github);
+    config.keep = Some(1);
+    let publisher = GitHubPublisher::new(config).unwrap();
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+
+    let first = build(dirs[0].path(), "12.10.0", "first");
+    let first_at = publisher
+        .publish(StagedRelease::open(dirs[0].path()).unwrap())
+        .await
+        .unwrap()
+        .location;
+    github.clear_requests();
+    let second = build_reusing(dirs[1].path(), "12.10.0", "second", &first, web);
+    let second_at = publisher
+        .publish(StagedRelease::open(dirs[1].path()).unwrap())
+        .await
+        .unwrap()
+        .location;
+    // Kernel, initrd and the two documents only: the root image's bytes went up once.
+    let release = assert_published(&github, dirs[1].path(), &second);
+    let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["SHA256SUMS", "initrd", "manifest.json", "vmlinuz"]);
+    let uploads: Vec<String> = github
+        .requests()
+        .into_iter()
+        .filter(|request| request.port == Port::Uploads && request.method == "POST")
+        .filter_map(|request| request.query)
+        .collect();
+    assert_eq!(uploads.len(), 4, "{uploads:#?}");
+    assert!(
+        uploads.iter().all(|query| !query.contains("squashfs")),
+        "{uploads:#?}"
+    );
+    let published: repack_core::Manifest = serde_json::from_slice(
+        release
+            .asset("manifest.json")
+            .unwrap()
+            .content
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    let urls: Vec<&str> = published.borrowed_urls().collect();
+    let first_tag = release_tag(&first);
+    assert_eq!(
+        urls,
+        [
+            format!("{web}/releases/download/{first_tag}/filesystem.squashfs"),
+            format!("{web}/releases/download/{first_tag}/filesystem.squashfs.part2"),
+        ]
+    );
+
+    // The second build is current and points into the first: with keep = 1 both stay.
+    let references = BTreeMap::from([(second_at.clone(), BTreeSet::from([first_at.clone()]))]);
+    let protection = Protection {
+        locations: BTreeSet::from([second_at.clone()]),
+        references: references.clone(),
+    };
+    assert!(
+        publisher
+            .prune(RECIPE, &protection)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(github.releases().len(), 2);
+    assert_eq!(
+        publisher
+            .still_published(&rootfs_parts(&first, &first_at))
+            .await
+            .unwrap(),
+        [true, true]
+    );
+
+    // A third build stores its own root image and becomes current: nothing kept points
+    // into the first any more, so the second and the first both go.
+    build(dirs[2].path(), "12.11.0", "third");
+    let third_at = publisher
+        .publish(StagedRelease::open(dirs[2].path()).unwrap())
+        .await
+        .unwrap()
+        .location;
+    let protection = Protection {
+        locations: BTreeSet::from([third_at.clone()]),
+        references,
+    };
+    let mut deleted = publisher.prune(RECIPE, &protection).await.unwrap();
+    deleted.sort();
+    let mut expected = vec![first_at.clone(), second_at];
+    expected.sort();
+    assert_eq!(deleted, expected);
+    let tags: Vec<String> = github.releases().into_iter().map(|r| r.tag).collect();
+    assert_eq!(
+        tags,
+        [third_at.trim_start_matches("releases/download/").to_owned()]
+    );
+    assert_eq!(
+        publisher
+            .still_published(&rootfs_parts(&first, &first_at))
+            .await
+            .unwrap(),
+        [false, false]
+    );
 }

@@ -156,11 +156,13 @@ fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
                 name: name.to_owned(),
                 size: 1 << 30,
                 sha256,
+                url: None,
             },
             ManifestPart {
                 name: format!("{name}.part2"),
                 size: size - (1 << 30),
                 sha256,
+                url: None,
             },
         ]
     } else {
@@ -168,6 +170,7 @@ fn file(name: &str, role: FileRole, size: u64) -> ManifestFile {
             name: name.to_owned(),
             size,
             sha256,
+            url: None,
         }]
     };
     ManifestFile {
