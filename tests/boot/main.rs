@@ -9,6 +9,8 @@
 //!   `repack: sha256 mismatch … <url of that part>` line, before the root is mounted.
 //! - The same live system with its initrd re-compressed by `lz4 -l` (mkinitramfs's
 //!   COMPRESS=lz4) boots too: repack re-wraps that member as gzip before appending.
+//! - A rebuild that only adds a kernel argument stores none of the root image again: its
+//!   initrd's list names the first release's parts by URL, and it boots from them.
 //! - A real dracut (dmsquash-live + livenet) live system in lorax's layout
 //!   (tests/fixtures/make-dracut-live.sh, test recipe tests/recipes/dracut-live.toml) boots
 //!   through `root=live:` with its root image split into parts, which stock dracut cannot do.
@@ -312,6 +314,77 @@ async fn live_boot_bios_ipxe_kernel_fails_on_a_corrupted_part() {
         "the failure was not caught as it was printed: {}",
         report.summary()
     );
+}
+
+/// Issue 17, "never the same bytes twice": a rebuild whose root image is unchanged (only
+/// a kernel argument was added) stores no part of it; the rootfs list in its initrd names the
+/// first release's parts by full URL, and the real live-boot initrd fetches them from there
+/// and boots to the marker.
+#[tokio::test]
+async fn live_boot_rebuild_fetches_the_earlier_releases_parts_by_url() {
+    let firmware = Firmware::BiosIpxeKernel;
+    require_tools(firmware);
+    let fixture = debian_live();
+    let env = Env::new(1).await;
+    env.serve_release(
+        "12.10.0",
+        Served::file(&fixture.iso),
+        &sha256_file(&fixture.iso),
+    );
+    let reuse = [("REPACK_REUSE_PARTS", "true")];
+    env.repack_with_env(&["run", RECIPE], &reuse)
+        .await
+        .assert_success();
+    let catalog = env.catalog().await;
+    let current = || async {
+        catalog
+            .current(RECIPE, repack_core::Arch::X86_64)
+            .await
+            .expect("catalogue readable")
+            .expect("a current build")
+            .location
+    };
+    let first = current().await;
+    env.with_recipe_override(
+        RECIPE,
+        "kernel_args = []",
+        "kernel_args = [\"reusetest=1\"]",
+    );
+    env.repack_with_env(&["run", RECIPE], &reuse)
+        .await
+        .assert_success();
+    let second = current().await;
+    assert_ne!(first, second);
+    let out = scratch().join("reusing");
+    move_dir(&env.output_dir(), &out);
+    for part in ROOTFS_PARTS {
+        assert!(out.join(&first).join(part).is_file(), "{first}/{part}");
+        assert!(
+            !out.join(&second).join(part).exists(),
+            "{second}/{part} stored again"
+        );
+    }
+
+    let report = boot_release(&out, firmware, "live-boot-reused-parts").await;
+    let BootOutcome::Passed { marker_line } = &report.outcome else {
+        panic!("{}", report.summary());
+    };
+    assert!(marker_line.contains("REPACK-LIVE-OK"), "{marker_line}");
+    let console = console(&report);
+    assert!(console.contains("repack: root filesystem verified"));
+    assert!(
+        console.contains("reusetest=1"),
+        "the rebuild's kernel command line booted"
+    );
+    assert!(report.requested(&format!("/{second}/initrd")));
+    for part in ROOTFS_PARTS {
+        assert!(
+            report.requested(&format!("/{first}/{part}")),
+            "{part} was not fetched from the first release: {:?}",
+            report.requests
+        );
+        assert!(!report.requested(&format!("/{second}/{part}")));
+    }
 }
 
 /// An upstream initrd whose main archive is legacy lz4 (`lz4 -l`, as mkinitramfs's
