@@ -4,7 +4,9 @@
 //! data_dir = "/var/lib/repack"                    # cache + default SQLite catalogue
 //! database_url = "sqlite:///var/lib/repack/catalog.db"
 //! output_dir = "/srv/repack"                      # published releases and menu.ipxe
-//! public_url = "http://boot.example.org/repack"   # how booting machines reach output_dir
+//! public_url = "http://boot.example.org/repack"   # how booting machines reach the releases
+//!                                                 # (default: http://${next-server}; for
+//!                                                 # "github" the repository's web URL)
 //! part_size = 2097151999                          # split files above this size
 //! recipe_dirs = ["recipes", "/etc/repack/recipes"]
 //! key_dirs = ["keys", "/etc/repack/keys"]          # pinned keys, <name>-<FINGERPRINT>.asc
@@ -114,6 +116,19 @@ struct GitHubFile {
 
 /// The REST API of github.com; `[github] api_url` replaces it for GitHub Enterprise.
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+
+/// `public_url` when none is set and releases are not on GitHub: the server iPXE booted from.
+const DEFAULT_PUBLIC_URL: &str = "http://${next-server}";
+
+/// The web address that goes with a GitHub API URL: github.com for the public API,
+/// `https://HOST` for GitHub Enterprise's `https://HOST/api/v3`; `None` for anything else.
+fn github_web_url(api_url: &str) -> Option<String> {
+    let api_url = api_url.trim_end_matches('/');
+    if api_url == DEFAULT_GITHUB_API_URL {
+        return Some("https://github.com".to_owned());
+    }
+    api_url.strip_suffix("/api/v3").map(str::to_owned)
+}
 /// The upload endpoint of github.com; `[github] uploads_url` replaces it.
 pub const DEFAULT_GITHUB_UPLOADS_URL: &str = "https://uploads.github.com";
 
@@ -247,9 +262,7 @@ impl Config {
             .map(PathBuf::from)
             .or(file.output_dir)
             .unwrap_or_else(|| data_dir.join("public"));
-        let public_url = env(env_vars::REPACK_PUBLIC_URL)
-            .or(file.public_url)
-            .unwrap_or_else(|| "http://${next-server}".to_owned());
+        let public_url_set = env(env_vars::REPACK_PUBLIC_URL).or(file.public_url);
         let part_size = match env(env_vars::REPACK_PART_SIZE) {
             Some(text) => text.trim().parse().with_context(|| {
                 format!(
@@ -380,6 +393,15 @@ impl Config {
         if publisher == PublisherKind::GitHub && github.repo.is_none() {
             bail!("publisher = \"github\" needs `repo = \"owner/name\"` in [github]");
         }
+        // Releases on GitHub are downloaded from the repository's web URL
+        // (`<web>/releases/download/<tag>/<name>`); elsewhere the menu's server by default.
+        let public_url = public_url_set.unwrap_or_else(|| match (publisher, &github.repo) {
+            (PublisherKind::GitHub, Some(repo)) => match github_web_url(&github.api_url) {
+                Some(web) => format!("{web}/{repo}"),
+                None => DEFAULT_PUBLIC_URL.to_owned(),
+            },
+            _ => DEFAULT_PUBLIC_URL.to_owned(),
+        });
         let queue = QueueConfig {
             keep_finished: match file.queue.keep_days {
                 None => Some(repack_queue::DEFAULT_KEEP_FINISHED),
@@ -512,6 +534,50 @@ to = "http://b/"
         assert_eq!(config.github.uploads_url, DEFAULT_GITHUB_UPLOADS_URL);
         assert_eq!(config.github.keep, Some(3));
         assert_eq!(config.staging_dir, PathBuf::from("/d/staging"));
+        // No web address goes with that API URL: the menu's server, as for directories.
+        assert_eq!(config.public_url, "http://${next-server}");
+        assert!(config.reuse_parts);
+        let on_github = |extra: &str| {
+            let text =
+                format!("publisher = \"github\"\n{extra}[github]\nrepo = \"acme/netboot\"\n");
+            Config::resolve(toml::from_str(&text).unwrap(), None, &env_from(&[])).unwrap()
+        };
+        assert_eq!(on_github("").public_url, "https://github.com/acme/netboot");
+        let enterprise = Config::resolve(
+            toml::from_str(
+                "publisher = \"github\"\n[github]\nrepo = \"acme/netboot\"\n\
+                 api_url = \"https://git.example.org/api/v3\"\n",
+            )
+            .unwrap(),
+            None,
+            &env_from(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            enterprise.public_url,
+            "https://git.example.org/acme/netboot"
+        );
+        let set = on_github("public_url = \"http://mirror.lan/netboot\"\nreuse_parts = false\n");
+        assert_eq!(set.public_url, "http://mirror.lan/netboot");
+        assert!(!set.reuse_parts);
+        // Directories stay self-contained unless reuse is asked for.
+        let directory = Config::resolve(ConfigFile::default(), None, &env_from(&[])).unwrap();
+        assert!(!directory.reuse_parts);
+        let asked = Config::resolve(
+            ConfigFile::default(),
+            None,
+            &env_from(&[("REPACK_REUSE_PARTS", "true")]),
+        )
+        .unwrap();
+        assert!(asked.reuse_parts);
+        assert!(
+            Config::resolve(
+                ConfigFile::default(),
+                None,
+                &env_from(&[("REPACK_REUSE_PARTS", "yes please")])
+            )
+            .is_err()
+        );
         let directory = Config::resolve(
             toml::from_str("output_dir = \"/srv/out\"").unwrap(),
             None,
