@@ -368,7 +368,15 @@ impl Repo {
     }
 }
 
-/// GitHub's rewriting of an asset name.
+/// GitHub's rewriting of an asset name. The upload endpoint's documentation says only that
+/// GitHub "renames asset filenames that have special characters, non-alphanumeric
+/// characters, and leading or trailing periods", and that the list endpoint shows the new
+/// name. The mapping modelled here is the one users report: spaces (github-release/
+/// github-release#93, tox-dev/github-workflows 6.0.3), `~` and `:` (softprops/
+/// action-gh-release#159) and parentheses (same thread) become `.`; trailing periods go and a
+/// leading one gets `default` in front. repack never relies on the exact mapping: the
+/// publisher refuses every name outside `[A-Za-z0-9._-]` with no leading or trailing period
+/// before uploading, so the stand-in only has to rename those names somehow.
 pub fn rewrite_name(name: &str) -> String {
     let mapped: String = name
         .chars()
