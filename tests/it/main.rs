@@ -12,7 +12,8 @@
 //!   upstream fail with a clear error and publish nothing.
 //! - `resume`: interrupted downloads resume with Range, in one run and across runs.
 //! - `reuse`: a rebuild whose root image is unchanged points at the published parts by URL
-//!   (manifest and the initrd's rootfs list) and stores none of them again.
+//!   (manifest and the initrd's rootfs list) and stores none of them again; on the GitHub
+//!   stand-in it uploads none, and retention keeps the release it points into.
 //! - `recipes`: the shipped recipes of each feed shape (Ubuntu, Arch, Manjaro, Pop!_OS) on
 //!   stand-ins shaped like their upstreams: the right release among decoys, published,
 //!   listed and in the menu; signed lists and ISOs refused when the signature fails.

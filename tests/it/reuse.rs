@@ -1,11 +1,14 @@
 //! Reuse across releases through `repack run`: a rebuild whose root image is byte-identical
 //! to a published one (only the recipe's kernel arguments changed) stores none of its parts
 //! again. Its manifest and the rootfs list baked into its initrd name the published parts by
-//! full URL under `public_url`; without reuse every release stores its own.
+//! full URL under `public_url`; without reuse every release stores its own. On the GitHub
+//! stand-in, the rebuild uploads no root-image asset and retention keeps the release it
+//! points into for as long as a kept release does.
 
 use repack_core::{Arch, FileRole, Manifest};
-use repack_e2e::{Env, initrd_file};
+use repack_e2e::{Env, TEST_PART_SIZE, initrd_file};
 use repack_testkit::fixtures::{debian_live, sha256_file};
+use repack_testkit::github::{AssetState, GitHubStandIn};
 use repack_testkit::upstream::Served;
 use std::path::Path;
 
@@ -147,4 +150,122 @@ async fn without_reuse_every_release_stores_its_own_root_image() {
             .stored_names()
             .any(|name| name == "filesystem.squashfs.part2")
     );
+}
+
+const REPO: &str = "acme/netboot";
+const TOKEN: &str = "e2e-reuse-token-3c81";
+
+#[tokio::test]
+async fn on_github_a_rebuild_uploads_no_root_image_and_retention_keeps_what_it_points_into() {
+    let github = GitHubStandIn::start(REPO, TOKEN).await;
+    let env = Env::new(1).await;
+    env.append_config(&format!(
+        "\n[github]\nrepo = \"{REPO}\"\napi_url = \"{}\"\nuploads_url = \"{}\"\nkeep = 1\n",
+        github.api_url(),
+        github.uploads_url()
+    ));
+    // Reuse is on by default for GitHub.
+    let vars = [("REPACK_PUBLISHER", "github"), ("GITHUB_TOKEN", TOKEN)];
+    let (first_at, second_at) = publish_twice(&env, &vars).await;
+    let tag = |location: &str| {
+        location
+            .strip_prefix("releases/download/")
+            .unwrap_or_else(|| panic!("not a GitHub location: {location}"))
+            .to_owned()
+    };
+    let (first_tag, second_tag) = (tag(&first_at), tag(&second_at));
+
+    // Both stay: the second is current and points into the first, although keep = 1.
+    let releases = github.releases();
+    let mut tags: Vec<&str> = releases.iter().map(|r| r.tag.as_str()).collect();
+    tags.sort();
+    let mut expected = vec![first_tag.as_str(), second_tag.as_str()];
+    expected.sort();
+    assert_eq!(tags, expected);
+    let first = releases.iter().find(|r| r.tag == first_tag).unwrap();
+    let second = releases.iter().find(|r| r.tag == second_tag).unwrap();
+    let mut names: Vec<&str> = second.assets.iter().map(|a| a.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["SHA256SUMS", "initrd", "manifest.json", "vmlinuz"]);
+    let manifest: Manifest = serde_json::from_slice(
+        second
+            .asset("manifest.json")
+            .unwrap()
+            .content
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    let rootfs = manifest.file(FileRole::Rootfs).unwrap();
+    assert!(rootfs.parts.len() > 1);
+    for part in &rootfs.parts {
+        assert_eq!(
+            part.url.as_deref(),
+            Some(format!("{PUBLIC_URL}/releases/download/{first_tag}/{}", part.name).as_str())
+        );
+        // The first release holds that very part, uploaded whole.
+        let held = first.asset(&part.name).unwrap();
+        assert_eq!(held.state, AssetState::Uploaded);
+        assert_eq!(
+            (held.size, held.sha256.as_str()),
+            (part.size, part.sha256.to_hex().as_str())
+        );
+    }
+
+    // At half the part size the cuts differ, except the last: 128 MiB in, the same tail of
+    // the image either way, byte for byte. That one part is pointed at; the rest is stored.
+    // Then the second release (beyond keep = 1, pointed at by nothing kept) goes, and the
+    // first stays because the current build points into it.
+    let half = (TEST_PART_SIZE / 2).to_string();
+    let vars = [
+        ("REPACK_PUBLISHER", "github"),
+        ("GITHUB_TOKEN", TOKEN),
+        ("REPACK_PART_SIZE", half.as_str()),
+    ];
+    let run = env.repack_with_env(&["run", "debian-live"], &vars).await;
+    run.assert_success();
+    let third = env
+        .catalog()
+        .await
+        .current("debian-live", Arch::X86_64)
+        .await
+        .unwrap()
+        .unwrap();
+    let third_tag = tag(&third.location);
+    let rootfs = third.manifest.file(FileRole::Rootfs).unwrap();
+    let names: Vec<&str> = rootfs.parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "filesystem.squashfs",
+            "filesystem.squashfs.part2",
+            "filesystem.squashfs.part3",
+            "filesystem.squashfs.part4",
+            "filesystem.squashfs.part5"
+        ]
+    );
+    let borrowed: Vec<&str> = third.manifest.borrowed_urls().collect();
+    assert_eq!(
+        borrowed,
+        [format!(
+            "{PUBLIC_URL}/releases/download/{first_tag}/filesystem.squashfs.part3"
+        )]
+    );
+    let releases = github.releases();
+    let mut tags: Vec<&str> = releases.iter().map(|r| r.tag.as_str()).collect();
+    tags.sort();
+    let mut expected = vec![first_tag.as_str(), third_tag.as_str()];
+    expected.sort();
+    assert_eq!(tags, expected, "{}", run.stderr);
+    let stored: Vec<&str> = releases
+        .iter()
+        .find(|r| r.tag == third_tag)
+        .unwrap()
+        .assets
+        .iter()
+        .map(|asset| asset.name.as_str())
+        .filter(|name| name.starts_with("filesystem.squashfs"))
+        .collect();
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    assert!(!stored.contains(&"filesystem.squashfs.part5"));
 }

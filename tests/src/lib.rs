@@ -189,6 +189,14 @@ to = "{mirror}/"
         self.upstream.requests_for(&stand_in_path(url))
     }
 
+    /// Appends `text` (e.g. a `[github]` table) to the configuration file.
+    pub fn append_config(&self, text: &str) {
+        let path = self.dir.path().join("repack.toml");
+        let mut config = std::fs::read_to_string(&path).expect("configuration readable");
+        config.push_str(text);
+        std::fs::write(&path, config).expect("configuration written");
+    }
+
     pub fn output_dir(&self) -> PathBuf {
         self.dir.path().join("out")
     }
