@@ -313,6 +313,15 @@ impl GitHubPublisher {
                 file.size,
                 file.parts.len()
             ));
+            // Parts stored by an earlier release are not assets of this one: say where.
+            for part in &file.parts {
+                if let Some(url) = &part.url {
+                    body.push_str(&format!(
+                        "    - `{}` ({} bytes) is the earlier release's {url}\n",
+                        part.name, part.size
+                    ));
+                }
+            }
         }
         body.push_str(&format!(
             "\n<!-- {RECIPE_MARKER} {} -->\n<!-- {IDENTITY_MARKER} {identity} -->\n",

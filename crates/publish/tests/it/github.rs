@@ -886,6 +886,11 @@ async fn a_build_reusing_parts_uploads_none_of_them_and_retention_keeps_their_re
             .unwrap(),
     )
     .unwrap();
+    // The release's description says where the parts it does not hold are.
+    for part in &published.file(FileRole::Rootfs).unwrap().parts {
+        let url = part.url.as_deref().unwrap();
+        assert!(release.body.contains(url), "{}", release.body);
+    }
     let urls: Vec<&str> = published.borrowed_urls().collect();
     let first_tag = release_tag(&first);
     assert_eq!(
