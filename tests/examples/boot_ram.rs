@@ -14,7 +14,9 @@
 //! downloads every listed part once to /dev/null with the hook's own tool (busybox wget):
 //! the download alone. The fetch time is from the `fetching` line to `root filesystem
 //! verified`. Then the smallest `-m` that still reaches the marker is bisected in steps of
-//! `--step` MiB between `--low` and `--high`, two boots at a time.
+//! `--step` MiB between `--low` and `--high`, two boots at a time. `--pad-mib N` appends N MiB
+//! of filler to the root image first (past the SquashFS's end, which mounts ignore), so the
+//! parts are large enough for a part held twice to show at that step.
 
 use repack_bootgate::{BootOutcome, BootSpec, Firmware, boot};
 use repack_e2e::Env;
@@ -76,6 +78,10 @@ struct Options {
     work: PathBuf,
     /// vCPUs of the boot that times the fetch (the bisection boots use one).
     timing_cpus: u32,
+    /// MiB of filler appended to the fixture's root image (the SquashFS ignores bytes past
+    /// its `bytes_used`), so its parts are big enough for a part held twice to show in a
+    /// bisection of 64 MiB steps.
+    pad_mib: u64,
 }
 
 fn options() -> Options {
@@ -89,6 +95,7 @@ fn options() -> Options {
         timeout: Duration::from_secs(420),
         work: std::env::temp_dir().join("repack-boot-ram"),
         timing_cpus: 2,
+        pad_mib: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -111,6 +118,7 @@ fn options() -> Options {
             "--timeout" => options.timeout = Duration::from_secs(value().parse().expect("s")),
             "--work" => options.work = PathBuf::from(value()),
             "--timing-cpus" => options.timing_cpus = value().parse().expect("--timing-cpus N"),
+            "--pad-mib" => options.pad_mib = value().parse().expect("--pad-mib MiB"),
             "--bench" => {} // cargo bench passes it; harmless here
             other => panic!("unknown argument {other}"),
         }
@@ -124,17 +132,41 @@ fn options() -> Options {
     options
 }
 
-/// Publishes the fixture with the root image cut into `parts` parts; returns the output dir.
-async fn publish(env: &Env, parts: u32) -> PathBuf {
+/// The fixture's root image with `pad_mib` MiB of filler after it, in an ISO laid out like
+/// the fixture's (or the fixture's own ISO when there is no padding); returns the ISO and
+/// the root image's size.
+fn padded_iso(work: &Path, pad_mib: u64) -> (PathBuf, u64) {
     let fixture = debian_live();
-    env.serve_release(
-        "12.10.0",
-        Served::file(&fixture.iso),
-        &sha256_file(&fixture.iso),
-    );
-    let rootfs = std::fs::metadata(&fixture.squashfs)
+    let size = std::fs::metadata(&fixture.squashfs)
         .expect("fixture rootfs")
         .len();
+    if pad_mib == 0 {
+        return (fixture.iso.clone(), size);
+    }
+    let dir = work.join(format!("padded-{pad_mib}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("padding directory");
+    let rootfs = dir.join("filesystem.squashfs");
+    std::fs::copy(&fixture.squashfs, &rootfs).expect("root image copied");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&rootfs)
+        .expect("root image opened");
+    let filler: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    for _ in 0..pad_mib {
+        std::io::Write::write_all(&mut file, &filler).expect("filler written");
+    }
+    drop(file);
+    let iso = repack_e2e::live_iso(&dir, &fixture.initrd, &rootfs);
+    (iso, size + (pad_mib << 20))
+}
+
+/// Publishes the fixture with the root image cut into `parts` parts; returns the output dir.
+async fn publish(env: &Env, parts: u32, work: &Path, pad_mib: u64) -> PathBuf {
+    let (iso, rootfs) = padded_iso(work, pad_mib);
+    env.serve_release("12.10.0", Served::file(&iso), &sha256_file(&iso));
     let part_size = rootfs.div_ceil(u64::from(parts)).div_ceil(1 << 20) << 20;
     let part_size = part_size.to_string();
     env.repack_with_env(&["run", RECIPE], &[("REPACK_PART_SIZE", &part_size)])
@@ -309,7 +341,7 @@ async fn main() {
     let mut runs = tokio::task::JoinSet::new();
     for &parts in &options.parts {
         let env = Env::new(1).await;
-        let out = publish(&env, parts).await;
+        let out = publish(&env, parts, &options.work, options.pad_mib).await;
         let manifest: serde_json::Value = serde_json::from_slice(
             &std::fs::read(release_dir(&out).join("manifest.json")).expect("manifest"),
         )
