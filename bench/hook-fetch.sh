@@ -6,6 +6,7 @@
 # the download alone as the floor. The download goes through busybox wget, or curl with
 # --limit-rate when a rate is given (e.g. 110M for a 1 Gbit/s link); the images land in a
 # directory under /dev/shm (RAM, as the hooks' tmpfs). Prints one line per run.
+# --before HEAD compares the working tree with the last commit.
 # Usage: bench/hook-fetch.sh [--before REV] [--size-mib N] [--parts N] [--rate R] [--rounds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +56,8 @@ run () { # variant: prints seconds
         . "$work/$variant.sh"
         repack_list=$work/rootfs.list
         repack_base=http://127.0.0.1:$port/
-        if [ "$variant" = before ]; then
+        # The early hooks download to a file (repack_get URL FILE), later ones to standard output.
+        if grep -q "repack_get URL FILE" "$work/$variant.sh"; then
             repack_get () { $bench_get "$1" > "$2"; }
         else
             repack_get () { $bench_get "$1"; }

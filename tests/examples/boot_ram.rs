@@ -269,9 +269,12 @@ async fn boot_once(dir: &Path, name: &str, memory_mib: u32, cpus: u32, timeout: 
             format!("{} ({})", reason.kind(), line.clone().unwrap_or_default()),
         ),
     };
+    let seconds = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}"));
     eprintln!(
-        "boot {name} -m {memory_mib} -smp {cpus}: {verdict}, {:.0} s, fetch {fetch_s:?} s, download alone {download_alone_s:?} s",
-        report.duration.as_secs_f64()
+        "boot {name} -m {memory_mib} -smp {cpus}: {verdict}, {:.0} s, fetch {} s, download alone {} s",
+        report.duration.as_secs_f64(),
+        seconds(fetch_s),
+        seconds(download_alone_s),
     );
     Boot {
         memory_mib,

@@ -95,8 +95,8 @@ repack_sizes ()
 	done 3< "${repack_list}"
 }
 
-# Room above the images in the tmpfs: page rounding of the image files and two empty status
-# files. Parts are written straight onto the end of their image, so nothing else is
+# Room above the images in the tmpfs: page rounding of the image files and a page for each of
+# the few small files of the fetch (a status, and two parts' end sizes and digests). Parts are written straight onto the end of their image, so nothing else is
 # ever held: the boot needs the images' size in RAM, not the images plus a part.
 repack_slack=1048576
 
@@ -151,20 +151,29 @@ repack_now ()
 	esac
 }
 
-# Prints the bytes of file $1 from offset $2 on while another process appends them, in
-# blocks of 1 MiB read back from the tmpfs (RAM, no copy kept), until file $3 says the writer
-# has ended; then the rest, to the end of the file. Standard input must be file $1: every dd
+# Prints the bytes a download appends to image $1 from offset $2 on, in blocks of 1 MiB read
+# back from the tmpfs (RAM, no copy kept) while they land, until file $3 holds the image's
+# size at the end of that download; then the rest up to that size and not a byte more (the
+# next part may already be landing behind it). Standard input must be image $1: every dd
 # reads on from where the last one stopped, so offsets need no alignment (the default part
 # size, netboot.xyz's 2097151999 bytes, is odd).
 repack_chase ()
 {
 	dd bs=1 skip="$2" count=0 2> /dev/null || return 1
 	repack_done=$2
-	while [ ! -e "$3" ]
+	while :
 	do
+		# The size first, then the end: a size taken while the end was not yet written
+		# holds no byte of the next part.
+		repack_seen=$(repack_size_of "$1") || return 1
+		if [ -s "$3" ]
+		then
+			read -r repack_seen < "$3" || return 1
+			break
+		fi
 		# At least 8 MiB per dd and two looks a second: each look starts processes, which
 		# cost the download CPU time on a small client.
-		repack_blocks=$((($(repack_size_of "$1") - repack_done) / 1048576))
+		repack_blocks=$(((repack_seen - repack_done) / 1048576))
 		if [ "${repack_blocks}" -ge 8 ]
 		then
 			dd bs=1048576 count="${repack_blocks}" 2> /dev/null || return 1
@@ -173,29 +182,69 @@ repack_chase ()
 			sleep 0.5 2> /dev/null || sleep 1
 		fi
 	done
-	dd bs=1048576 2> /dev/null
+	repack_left=$((repack_seen - repack_done))
+	if [ "${repack_left}" -ge 1048576 ]
+	then
+		dd bs=1048576 count=$((repack_left / 1048576)) 2> /dev/null || return 1
+	fi
+	if [ $((repack_left % 1048576)) -gt 0 ]
+	then
+		dd bs=$((repack_left % 1048576)) count=1 2> /dev/null || return 1
+	fi
 }
 
-# Appends the part at URL $1 to image $2, whose size was $3 bytes, and sets repack_hash to
-# the sha256 of what arrived. Every byte is written once, by the download tool onto the end
-# of the image; the hasher reads the new bytes back from the image while they land, so the
-# hashing runs beside the download (on another CPU when there is one) instead of after it,
-# with big reads (a pipe through tee would move every byte in small writes three times).
-# Returns 1 when the download failed.
-repack_append_part ()
+# Starts appending the part at URL $1 to image $2, whose size is $3 bytes, and hashing it:
+# the download tool writes every byte once, onto the end of the image, and the hasher reads
+# the new bytes back from the image while they land (on another CPU when there is one; a
+# pipe through tee would move every byte in small writes three times). The hasher ends once
+# file $4 holds the image's size after the download (repack_end_download writes it) and
+# leaves the digest in file $5. Sets repack_writer and repack_hashing to their processes.
+repack_start_part ()
 {
-	rm -f "${repack_status}" "${repack_ended}"
+	rm -f "${repack_status}" "$4" "$5"
 	{
 		repack_get "$1" >> "$2" || echo failed > "${repack_status}"
-		: > "${repack_ended}"
 	} &
 	repack_writer=$!
-	# shellcheck disable=SC2086
-	repack_hash=$(repack_chase "$2" "$3" "${repack_ended}" < "$2" | ${repack_hasher})
+	{
+		# shellcheck disable=SC2086
+		repack_chase "$2" "$3" "$4" < "$2" | ${repack_hasher} > "$5"
+	} &
+	repack_hashing=$!
+}
+
+# Waits for the download repack_start_part started onto image $1, writes the image's size
+# into file $2 (which ends its hasher) and sets repack_got to the bytes that arrived after
+# offset $3. Returns 1 when the download failed.
+repack_end_download ()
+{
 	wait "${repack_writer}"
-	repack_hash="${repack_hash%% *}"
+	repack_end_size=$(repack_size_of "$1")
+	echo "${repack_end_size:-0}" > "$2"
+	repack_got=$((${repack_end_size:-0} - $3))
 	[ ! -e "${repack_status}" ]
 }
+
+# Checks the digest of the part whose hasher is still running, if there is one: waits for
+# it, compares, removes its files. After a failure it only waits, so the hook prints one line
+# and leaves nothing running.
+repack_check_pending ()
+{
+	[ -n "${repack_pending_url}" ] || return 0
+	wait "${repack_pending_hashing}"
+	repack_hash=""
+	read -r repack_hash repack_rest 2> /dev/null < "${repack_pending_sum}"
+	rm -f "${repack_pending_sum}" "${repack_pending_end}"
+	repack_checked_url=${repack_pending_url}
+	repack_pending_url=""
+	[ -z "${repack_failed}" ] || return 1
+	if [ "${repack_hash}" != "${repack_pending_sha256}" ]
+	then
+		repack_fail "sha256 mismatch (got ${repack_hash:-nothing})" "${repack_checked_url}"
+		return 1
+	fi
+}
+
 
 # The URL of part $1 as the list gives it: a full URL as it is, a name under ${repack_base}.
 repack_part_url ()
@@ -206,15 +255,19 @@ repack_part_url ()
 	esac
 }
 
-# Downloads every part in the list into directory $1, each straight onto
-# the end of its image $1/<image name>, and checks each part's size and sha256 as it lands.
-# On failure: prints the one line, removes every image it wrote, returns 1.
+# Downloads every part in the list into directory $1, each straight onto the end of its image
+# $1/<image name>, and checks each part's size as it ends and its sha256 while the next part
+# downloads (each part is hashed as it lands; what is left of that when its download ends
+# runs beside the next download instead of before it). A bad part stops the fetch at the part
+# after it at the latest. On failure: prints the one line, waits for what it started,
+# removes every image it wrote, returns 1.
 repack_fetch_all ()
 {
 	repack_dir=$1
 	repack_status="${repack_dir}/.repack-status"
-	repack_ended="${repack_dir}/.repack-ended"
 	repack_written=""
+	repack_pending_url=""
+	repack_number=0
 	repack_started=$(repack_now)
 	if ! repack_pick_hasher
 	then
@@ -230,24 +283,29 @@ repack_fetch_all ()
 			repack_written="${repack_written} ${repack_file}"
 		fi
 		repack_offset=$(repack_size_of "${repack_image}")
-		if ! repack_append_part "${repack_url}" "${repack_image}" "${repack_offset}"
+		repack_number=$((repack_number + 1))
+		repack_sum="${repack_dir}/.repack-sum-${repack_number}"
+		repack_end="${repack_dir}/.repack-end-${repack_number}"
+		repack_start_part "${repack_url}" "${repack_image}" "${repack_offset}" \
+			"${repack_end}" "${repack_sum}"
+		# The part before this one finishes hashing while this one downloads.
+		repack_check_pending
+		if ! repack_end_download "${repack_image}" "${repack_end}" "${repack_offset}"
 		then
-			repack_fail "download failed" "${repack_url}"
-			break
-		fi
-		repack_got=$(($(repack_size_of "${repack_image}") - repack_offset))
-		if [ "${repack_got}" != "${repack_size}" ]
+			[ -n "${repack_failed}" ] || repack_fail "download failed" "${repack_url}"
+		elif [ "${repack_got}" != "${repack_size}" ]
 		then
-			repack_fail "size mismatch (${repack_got} bytes, expected ${repack_size})" "${repack_url}"
-			break
+			[ -n "${repack_failed}" ] ||
+				repack_fail "size mismatch (${repack_got} bytes, expected ${repack_size})" "${repack_url}"
 		fi
-		if [ "${repack_hash}" != "${repack_sha256}" ]
-		then
-			repack_fail "sha256 mismatch (got ${repack_hash:-nothing})" "${repack_url}"
-			break
-		fi
+		repack_pending_url=${repack_url}
+		repack_pending_sha256=${repack_sha256}
+		repack_pending_hashing=${repack_hashing}
+		repack_pending_sum=${repack_sum}
+		repack_pending_end=${repack_end}
 	done 3< "${repack_list}"
-	rm -f "${repack_status}" "${repack_ended}"
+	repack_check_pending
+	rm -f "${repack_status}"
 	if [ -n "${repack_failed}" ]
 	then
 		for repack_file in ${repack_written}

@@ -5,7 +5,7 @@
 //! not fit. A server that trickles its bytes makes the hasher read the image back while it
 //! grows; a failed part leaves nothing in the directory.
 
-use crate::support::{Release, Run, Sandbox, blocking, release, serve};
+use crate::support::{Release, Run, Sandbox, blocking, release, serve, serve_recording};
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
@@ -193,6 +193,37 @@ async fn a_missing_part_fails_and_leaves_nothing_behind() {
         "filesystem.squashfs.part2",
     )
     .await;
+}
+
+/// A part is hashed as it lands and its last bytes while the next part downloads, so a bad
+/// part is found during the next download at the latest, and the fetch ends there: the part
+/// after that one is never asked for, and nothing is left.
+#[tokio::test]
+async fn a_bad_part_ends_the_fetch_before_the_part_after_the_next() {
+    let release = three_parts();
+    release.corrupt("filesystem.squashfs");
+    let (port, requested) = serve_recording(release.dir.path().to_owned()).await;
+    let url = format!("http://127.0.0.1:{port}/rel");
+    let run = blocking(move || fetch(&Sandbox::new(), &release, &url)).await;
+    let context = format!("{}\n{}", run.output, run.console);
+    assert_eq!(value(&run, "RC "), "1", "{context}");
+    let lines = run.repack_lines();
+    assert_eq!(lines.len(), 1, "{context}");
+    assert!(
+        lines[0].starts_with("repack: sha256 mismatch (got ")
+            && lines[0].ends_with(&format!("http://127.0.0.1:{port}/rel/filesystem.squashfs")),
+        "{context}"
+    );
+    assert!(left(&run).is_empty(), "{context}");
+    let requested = requested.lock().unwrap().clone();
+    assert!(
+        requested.contains(&"/rel/filesystem.squashfs".to_owned()),
+        "{requested:?}"
+    );
+    assert!(
+        !requested.contains(&"/rel/filesystem.squashfs.part3".to_owned()),
+        "the fetch went on past the part after the bad one: {requested:?}"
+    );
 }
 
 /// Moves part 2 of the root image out of `release` into an earlier release's directory,

@@ -11,7 +11,9 @@
 //! (search, prompt, boot something else) can run. [`Run::panicked`] says whether it happened.
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use repack_boot::{BaseInitrd, BootError, BootPlan};
@@ -20,6 +22,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use tower_http::services::ServeDir;
 
 pub struct Release {
@@ -82,6 +85,20 @@ impl Release {
 
 /// Serves `root` under `/rel/` and redirects `/moved/*` there, on 127.0.0.1.
 pub async fn serve(root: PathBuf) -> u16 {
+    serve_recording(root).await.0
+}
+
+/// The paths a server was asked for, in the order the requests arrived.
+pub type Requested = Arc<Mutex<Vec<String>>>;
+
+/// Like [`serve`], and records the path of every request.
+pub async fn serve_recording(root: PathBuf) -> (u16, Requested) {
+    let requested = Requested::default();
+    let log = requested.clone();
+    let record = move |request: Request, next: Next| {
+        log.lock().unwrap().push(request.uri().path().to_owned());
+        next.run(request)
+    };
     let app = Router::new()
         .route(
             "/moved/{name}",
@@ -95,11 +112,12 @@ pub async fn serve(root: PathBuf) -> u16 {
                 },
             ),
         )
-        .nest_service("/rel", ServeDir::new(root));
+        .nest_service("/rel", ServeDir::new(root))
+        .layer(axum::middleware::from_fn(record));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
+    (port, requested)
 }
 
 pub async fn blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
