@@ -27,11 +27,6 @@ impl PublishedParts {
         self.by_content.entry((sha256, size)).or_insert(url);
     }
 
-    /// Whether a part with this content is already known.
-    pub fn contains(&self, sha256: Sha256Digest, size: u64) -> bool {
-        self.by_content.contains_key(&(sha256, size))
-    }
-
     /// The URL of a published part with `part`'s content, if there is one.
     pub fn url_for(&self, part: &ManifestPart) -> Option<&str> {
         self.by_content

@@ -266,11 +266,8 @@ fn check_complete(dir: &Path, manifest: &Manifest) -> Result<(), AssembleError> 
         for part in &file.parts {
             crate::check_output_name(&part.name)?;
             if let Some(url) = &part.url {
-                if !url.starts_with("http://") && !url.starts_with("https://") {
-                    return Err(incomplete(format!(
-                        "{} points at `{url}`, which is not an http(s) URL",
-                        part.name
-                    )));
+                if let Err(error) = repack_boot::check_part_url(url) {
+                    return Err(incomplete(format!("{}: {error}", part.name)));
                 }
                 continue;
             }

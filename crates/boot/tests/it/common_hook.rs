@@ -141,11 +141,15 @@ async fn a_part_that_trickles_in_is_hashed_from_the_image_while_it_grows() {
 }
 
 /// Breaks the release with `damage`, fetches it, and checks the one failure line and that no
-/// image is left behind.
-async fn fails_and_leaves_nothing(damage: impl Fn(&Release), line_start: &str, part: &str) {
+/// image is left behind. Returns the paths the server was asked for, in order.
+async fn fails_and_leaves_nothing(
+    damage: impl Fn(&Release),
+    line_start: &str,
+    part: &str,
+) -> Vec<String> {
     let release = three_parts();
     damage(&release);
-    let port = serve(release.dir.path().to_owned()).await;
+    let (port, requested) = serve_recording(release.dir.path().to_owned()).await;
     let url = format!("http://127.0.0.1:{port}/rel");
     let run = blocking(move || fetch(&Sandbox::new(), &release, &url)).await;
     let context = format!("{}\n{}", run.output, run.console);
@@ -158,6 +162,7 @@ async fn fails_and_leaves_nothing(damage: impl Fn(&Release), line_start: &str, p
         "{context}"
     );
     assert!(left(&run).is_empty(), "{context}");
+    requested.lock().unwrap().clone()
 }
 
 #[tokio::test]
@@ -200,22 +205,12 @@ async fn a_missing_part_fails_and_leaves_nothing_behind() {
 /// after that one is never asked for, and nothing is left.
 #[tokio::test]
 async fn a_bad_part_ends_the_fetch_before_the_part_after_the_next() {
-    let release = three_parts();
-    release.corrupt("filesystem.squashfs");
-    let (port, requested) = serve_recording(release.dir.path().to_owned()).await;
-    let url = format!("http://127.0.0.1:{port}/rel");
-    let run = blocking(move || fetch(&Sandbox::new(), &release, &url)).await;
-    let context = format!("{}\n{}", run.output, run.console);
-    assert_eq!(value(&run, "RC "), "1", "{context}");
-    let lines = run.repack_lines();
-    assert_eq!(lines.len(), 1, "{context}");
-    assert!(
-        lines[0].starts_with("repack: sha256 mismatch (got ")
-            && lines[0].ends_with(&format!("http://127.0.0.1:{port}/rel/filesystem.squashfs")),
-        "{context}"
-    );
-    assert!(left(&run).is_empty(), "{context}");
-    let requested = requested.lock().unwrap().clone();
+    let requested = fails_and_leaves_nothing(
+        |release| release.corrupt("filesystem.squashfs"),
+        "repack: sha256 mismatch (got ",
+        "filesystem.squashfs",
+    )
+    .await;
     assert!(
         requested.contains(&"/rel/filesystem.squashfs".to_owned()),
         "{requested:?}"
